@@ -1,0 +1,135 @@
+"""ACORN configuration: one `Config` read from the environment, with safe development defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_PATH = Path(os.environ.get("ACORN_INSTANCE_DIR", BASE_DIR / "instance"))
+
+DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production by check_production
+# A fixed Fernet key so development data stays readable across restarts; refused in production.
+DEV_DATA_KEY = "ZGV2LW9ubHktZGF0YS1lbmNyeXB0aW9uLWtleS0wMDA="
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(_env(name, str(default)))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    return (_env(name, "1" if default else "0") or "").lower() in ("1", "true", "yes", "on")
+
+
+class Config:
+    """Settings for development and production, read from the environment."""
+
+    ENV_NAME = _env("ACORN_ENV", "development")
+    SECRET_KEY = _env("SECRET_KEY", DEV_SECRET_KEY)
+    # Comma-separated Fernet keys; the first encrypts, all decrypt (key rotation).
+    DATA_ENCRYPTION_KEYS = _env("DATA_ENCRYPTION_KEYS", DEV_DATA_KEY)
+
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE_PATH / 'acorn.db'}")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Unset means: start (or reuse) the embedded redis-server under instance/.
+    REDIS_URL = _env("REDIS_URL")
+    INSTANCE_DIR = str(INSTANCE_PATH)
+
+    # Amazon Selling Partner API. Unset endpoint: the built-in sandbox in development,
+    # Amazon's regional endpoints in production.
+    SPAPI_ENDPOINT = _env("SPAPI_ENDPOINT")
+    SPAPI_TOKEN_URL = _env("SPAPI_TOKEN_URL")
+    SPAPI_TIMEOUT_SECONDS = float(_env("SPAPI_TIMEOUT_SECONDS", "20"))
+    SPAPI_RATE_LIMITING = _env_bool("SPAPI_RATE_LIMITING", True)
+    SANDBOX_PORT = _env_int("SANDBOX_PORT", 5055)
+
+    # Purchase-order rules that vendors may tune (defaults follow Amazon's vendor guide).
+    DEFAULT_ACK_DEADLINE_HOURS = _env_int("DEFAULT_ACK_DEADLINE_HOURS", 24)
+    DEFAULT_TIMEZONE = _env("DEFAULT_TIMEZONE", "Asia/Shanghai")
+
+    # Sessions and cookies.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 30)
+    SESSION_ABSOLUTE_HOURS = _env_int("SESSION_ABSOLUTE_HOURS", 12)
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, which already expires
+
+    # Languages: English and Simplified Chinese ship together.
+    LANGUAGES = ("en", "zh_Hans")
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "webapp" / "translations")
+
+    # Mail: SMTP in production; in development the link is printed and kept in a dev outbox.
+    MAIL_BACKEND = _env("MAIL_BACKEND", "console")
+    SMTP_HOST = _env("SMTP_HOST")
+    SMTP_PORT = _env_int("SMTP_PORT", 587)
+    SMTP_USER = _env("SMTP_USER")
+    SMTP_PASSWORD = _env("SMTP_PASSWORD")
+    MAIL_FROM = _env("MAIL_FROM", "ACORN <no-reply@acorn.local>")
+    PUBLIC_URL = _env("PUBLIC_URL", "http://127.0.0.1:5000")
+
+    # Web push (VAPID). Development generates keys under instance/ on first run.
+    VAPID_PRIVATE_KEY = _env("VAPID_PRIVATE_KEY")
+    VAPID_PUBLIC_KEY = _env("VAPID_PUBLIC_KEY")
+    VAPID_CONTACT = _env("VAPID_CONTACT", "mailto:ops@acorn.local")
+
+    # Uploaded photos (invoices, dispatch evidence): stored outside static/.
+    MEDIA_DIR = _env("MEDIA_DIR", str(INSTANCE_PATH / "media"))
+    MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+
+    # Worker queues, by concern, so each can scale on its own.
+    QUEUES = ("sync", "outbox", "notify", "media")
+    JOB_TIMEOUT_SECONDS = _env_int("JOB_TIMEOUT_SECONDS", 600)
+
+    TESTING = False
+
+    @classmethod
+    def check_production(cls) -> None:
+        """Refuse to start in production without real secrets and real services."""
+        if cls.ENV_NAME != "production":
+            return
+        problems = []
+        if not cls.SECRET_KEY or cls.SECRET_KEY == DEV_SECRET_KEY or len(cls.SECRET_KEY) < 32:
+            problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+        if not cls.DATA_ENCRYPTION_KEYS or DEV_DATA_KEY in cls.DATA_ENCRYPTION_KEYS.split(","):
+            problems.append("DATA_ENCRYPTION_KEYS must be set (Fernet keys, comma-separated)")
+        if not _env("DATABASE_URL"):
+            problems.append("DATABASE_URL must point at PostgreSQL")
+        if not cls.REDIS_URL:
+            problems.append("REDIS_URL must point at a Redis server")
+        if problems:
+            raise RuntimeError("ACORN refuses to start in production: " + "; ".join(problems))
+
+
+class ProductionConfig(Config):
+    """Production: secure cookies, secrets required (see `check_production`)."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-session"
+    MAIL_BACKEND = _env("MAIL_BACKEND", "smtp")
+
+
+class TestConfig(Config):
+    """Tests: database and Redis come from TEST_DATABASE_URL / TEST_REDIS_URL or are embedded."""
+
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
+    SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL", "sqlite://")
+    REDIS_URL = _env("TEST_REDIS_URL")
+    WTF_CSRF_ENABLED = True
+    MAIL_BACKEND = "memory"
+    SPAPI_TIMEOUT_SECONDS = 5.0
+
+
+def config_for_environment() -> type[Config]:
+    """Pick the configuration class named by ACORN_ENV."""
+    return ProductionConfig if _env("ACORN_ENV") == "production" else Config

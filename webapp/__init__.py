@@ -1,0 +1,64 @@
+"""ACORN: a mobile-first PWA for Amazon Vendors. `create_app` builds the Flask app."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from config import BASE_DIR, Config, config_for_environment
+from webapp.extensions import babel, csrf, db, login_manager, migrate
+
+
+def create_app(config_class: type[Config] | None = None) -> Flask:
+    """Build the app for `config_class` (default: from ACORN_ENV)."""
+    config_class = config_class or config_for_environment()
+    config_class.check_production()
+    app = Flask(
+        __name__,
+        static_folder="../static",
+        template_folder="../templates",
+        instance_path=config_class.INSTANCE_DIR,
+    )
+    app.config.from_object(config_class)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from webapp import models  # noqa: F401 - registers every table on the metadata
+    from webapp.auth import loader  # noqa: F401 - registers the user loader
+    from webapp.i18n import select_locale, select_timezone
+    from webapp.sqlite import enable_sqlite_pragmas
+
+    db.init_app(app)
+    with app.app_context():
+        enable_sqlite_pragmas(db.engine)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_template_globals(app)
+    return app
+
+
+def _register_template_globals(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    app.jinja_env.globals["get_locale"] = get_locale
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webapp.core.routes import bp as core_bp
+
+    app.register_blueprint(core_bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from webapp.demo.cli import demo_command
+    from webapp.i18n_cli import translations_cli
+    from webapp.vendors.cli import vendors_cli
+
+    app.cli.add_command(vendors_cli)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(translations_cli)

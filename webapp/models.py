@@ -1,0 +1,26 @@
+"""Every model, imported once so Alembic and `create_app` see the whole schema."""
+
+from webapp.amazon.models import OutboxMessage, OutboxState, SyncState
+from webapp.audit.models import AuditEntry
+from webapp.auth.models import Role, User
+from webapp.events.models import Event
+from webapp.invoices.models import Invoice, InvoiceLine, InvoicePhoto
+from webapp.orders.models import (
+    Acknowledgement,
+    AcknowledgementLine,
+    AckState,
+    PoState,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Receipt,
+)
+from webapp.shipments.models import Shipment, ShipmentItem
+from webapp.vendor_reports.models import InventoryWeek, SalesWeek
+from webapp.vendors.models import Vendor, VendorCode, VendorEmailDomain
+
+__all__ = [
+    "Acknowledgement", "AcknowledgementLine", "AckState", "AuditEntry", "Event", "InventoryWeek",
+    "Invoice", "InvoiceLine", "InvoicePhoto", "OutboxMessage", "OutboxState", "PoState",
+    "PurchaseOrder", "PurchaseOrderLine", "Receipt", "Role", "SalesWeek", "Shipment",
+    "ShipmentItem", "SyncState", "User", "Vendor", "VendorCode", "VendorEmailDomain",
+]
