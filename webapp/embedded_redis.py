@@ -44,7 +44,8 @@ class EmbeddedRedis:
         if not self.socket_path.exists():
             return False
         try:
-            return bool(redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=1).ping())
+            client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=1)
+            return bool(client.ping())
         except (redis.ConnectionError, redis.TimeoutError, OSError):
             return False
 

@@ -44,7 +44,11 @@ def check_workers(now: datetime | None = None) -> dict:
     beats = [w.last_heartbeat for w in workers if w.last_heartbeat]
     last = max(beats).replace(tzinfo=UTC) if beats else None
     fresh = last is not None and (now - last).total_seconds() < HEARTBEAT_STALE_SECONDS
-    return {"ok": fresh, "last_heartbeat": last.isoformat() if last else None, "count": len(workers)}
+    return {
+        "ok": fresh,
+        "last_heartbeat": last.isoformat() if last else None,
+        "count": len(workers),
+    }
 
 
 def health_report() -> tuple[dict, bool]:

@@ -1,4 +1,4 @@
-"""Purchase orders as Amazon's vendorOrders v1 model has them, their acknowledgements and receipts."""
+"""Purchase orders as Amazon's vendorOrders v1 model has them, with acknowledgements, receipts."""
 
 from __future__ import annotations
 

@@ -56,7 +56,9 @@ def create_vendor(
     ).all()
     if taken:
         raise VendorError(f"domain already belongs to another vendor: {', '.join(taken)}")
-    taken = db.session.scalars(select(VendorCode.code).where(VendorCode.code.in_(clean_codes))).all()
+    taken = db.session.scalars(
+        select(VendorCode.code).where(VendorCode.code.in_(clean_codes))
+    ).all()
     if taken:
         raise VendorError(f"vendor code already belongs to another vendor: {', '.join(taken)}")
 

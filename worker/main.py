@@ -1,0 +1,55 @@
+"""The worker entry point: an RQ worker that runs every job inside the Flask app."""
+
+from __future__ import annotations
+
+from flask import Flask
+from rq import Worker
+from rq.job import Job
+from rq.queue import Queue
+from rq.serializers import JSONSerializer
+
+from webapp.extensions import db
+from webapp.redis_conn import get_redis
+
+
+class AppWorker(Worker):
+    """Forking RQ worker whose work horses run jobs in the app context with their own DB pool."""
+
+    app: Flask
+
+    def main_work_horse(self, job: Job, queue: Queue):
+        # A forked child must not reuse the parent's database connections.
+        with self.app.app_context():
+            db.engine.dispose(close=False)
+        return super().main_work_horse(job, queue)
+
+    def perform_job(self, job: Job, queue: Queue) -> bool:
+        with self.app.app_context():
+            try:
+                return super().perform_job(job, queue)
+            finally:
+                db.session.remove()
+
+
+def build_worker(app: Flask, queues: list[str] | None = None, name: str | None = None) -> AppWorker:
+    """Create a worker listening on `queues` (default: all of ACORN's, in priority order)."""
+    names = queues or list(app.config["QUEUES"])
+    unknown = set(names) - set(app.config["QUEUES"])
+    if unknown:
+        raise ValueError(f"unknown queue(s): {', '.join(sorted(unknown))}")
+    connection = get_redis(app)
+    worker = AppWorker(
+        [Queue(n, connection=connection, serializer=JSONSerializer) for n in names],
+        connection=connection,
+        serializer=JSONSerializer,
+        name=name,
+    )
+    worker.app = app
+    return worker
+
+
+def run_worker(app: Flask, queues=None, *, burst: bool = False, with_scheduler: bool = True,
+               name: str | None = None) -> bool:
+    """Run a worker until stopped (or, with `burst`, until the queues are empty)."""
+    worker = build_worker(app, queues, name)
+    return worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="INFO")
