@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Flask
+from redis.client import Pipeline
 from rq import Worker
 from rq.job import Job
 from rq.queue import Queue
 from rq.serializers import JSONSerializer
 
+from webapp.core.health import HEARTBEATS_KEY
 from webapp.extensions import db
 from webapp.redis_conn import get_redis
+
+# RQ heartbeats every worker_ttl - 15 seconds when idle; 60 keeps /healthz's view fresh.
+WORKER_TTL = 60
 
 
 class AppWorker(Worker):
     """Forking RQ worker whose work horses run jobs in the app context with their own DB pool."""
 
     app: Flask
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Pipeline | None = None):
+        super().heartbeat(timeout, pipeline)
+        connection = pipeline if pipeline is not None else self.connection
+        now = time.time()
+        connection.zadd(HEARTBEATS_KEY, {self.name: now})
+        connection.zremrangebyscore(HEARTBEATS_KEY, 0, now - 86400)  # forget long-gone workers
 
     def main_work_horse(self, job: Job, queue: Queue):
         # A forked child must not reuse the parent's database connections.
@@ -43,6 +57,7 @@ def build_worker(app: Flask, queues: list[str] | None = None, name: str | None =
         connection=connection,
         serializer=JSONSerializer,
         name=name,
+        worker_ttl=WORKER_TTL,
     )
     worker.app = app
     return worker

@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import current_app
-from rq import Worker
 from sqlalchemy import text
 
 from webapp.extensions import db
 from webapp.redis_conn import get_redis
 
-# RQ workers heartbeat about every 60 s by default; beyond this a worker counts as gone.
+# ACORN's workers heartbeat at least every 45 s (worker/main.py); beyond this one counts as gone.
 HEARTBEAT_STALE_SECONDS = 180
+# A sorted set {worker name: unix time of its last heartbeat}, rebuilt by the next beat after
+# Redis loses its data, unlike RQ's own worker registry, which is written only at start-up.
+HEARTBEATS_KEY = "acorn:worker-heartbeats"
 
 
 def check_database() -> dict:
@@ -35,19 +37,20 @@ def check_redis() -> dict:
 
 
 def check_workers(now: datetime | None = None) -> dict:
-    """Report the newest RQ worker heartbeat; fine when one is recent."""
+    """Report the newest worker heartbeat; fine when one is recent."""
     now = now or datetime.now(UTC)
     try:
-        workers = Worker.all(connection=get_redis())
+        r = get_redis()
+        cutoff = now.timestamp() - HEARTBEAT_STALE_SECONDS
+        beats = r.zrange(HEARTBEATS_KEY, 0, -1, withscores=True)
     except Exception as exc:  # noqa: BLE001
-        return {"ok": False, "error": type(exc).__name__, "last_heartbeat": None, "count": 0}
-    beats = [w.last_heartbeat for w in workers if w.last_heartbeat]
-    last = max(beats).replace(tzinfo=UTC) if beats else None
-    fresh = last is not None and (now - last).total_seconds() < HEARTBEAT_STALE_SECONDS
+        return {"ok": False, "error": type(exc).__name__, "last_heartbeat": None, "alive": 0}
+    newest = max((score for _, score in beats), default=None)
+    last = datetime.fromtimestamp(newest, UTC) if newest is not None else None
     return {
-        "ok": fresh,
+        "ok": newest is not None and newest >= cutoff,
         "last_heartbeat": last.isoformat() if last else None,
-        "count": len(workers),
+        "alive": sum(1 for _, score in beats if score >= cutoff),
     }
 
 
