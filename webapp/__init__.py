@@ -55,12 +55,14 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from webapp.amazon.sandbox.cli import sandbox_command
     from webapp.demo.cli import demo_command
     from webapp.i18n_cli import translations_cli
     from webapp.vendors.cli import vendors_cli
     from worker.cli import scheduler_command, worker_command
 
     app.cli.add_command(vendors_cli)
+    app.cli.add_command(sandbox_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(translations_cli)
     app.cli.add_command(worker_command)
