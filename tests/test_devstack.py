@@ -54,11 +54,14 @@ def test_run_starts_everything_and_sigterm_stops_it_all(tmp_path):
             except httpx.TransportError:
                 return False
 
+        def banner_printed():
+            return "ACORN is running at" in (tmp_path / "run.log").read_text()
+
         assert wait_until(healthy, 120, 0.5), (tmp_path / "run.log").read_text()
+        assert wait_until(banner_printed, 30, 0.5), (tmp_path / "run.log").read_text()
         assert httpx.get(url + "/", timeout=5).status_code == 200
         assert (instance / "acorn.db").exists()  # SQLite under instance/
         assert (instance / "redis.sock").exists()  # embedded Redis under instance/
-        assert "ACORN is running at" in (tmp_path / "run.log").read_text()
         assert len(_processes_mentioning(str(instance))) >= 5  # redis, sandbox, worker, ...
     finally:
         stack.send_signal(signal.SIGTERM)
