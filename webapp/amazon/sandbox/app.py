@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
-from collections import defaultdict
 
 from flask import Flask, Response, g, request
 
 from webapp.amazon import schemas
+from webapp.amazon.sandbox.errors import ApiError
 from webapp.amazon.sandbox.faults import FaultInjector, Faults
-from webapp.amazon.sandbox.store import SUBMISSION_KINDS, ApiError, SandboxStore
-
-# operation -> (requests per second, burst), as Amazon documents them for vendors.
-RATE_LIMITS = {
-    "getPurchaseOrders": (10.0, 10),
-    "getPurchaseOrder": (10.0, 10),
-    "submitAcknowledgement": (10.0, 10),
-    "getPurchaseOrdersStatus": (10.0, 10),
-    "getTransaction": (10.0, 20),
-    "submitInvoices": (10.0, 10),
-    "submitShipmentConfirmations": (10.0, 10),
-    "createReport": (0.0167, 15),
-    "getReport": (2.0, 15),
-    "getReportDocument": (0.0167, 15),
-}
+from webapp.amazon.sandbox.rate_limits import RATE_LIMITS, RateLimiter
+from webapp.amazon.sandbox.stats import Stats
+from webapp.amazon.sandbox.store import SandboxStore
+from webapp.amazon.sandbox.submissions import SUBMISSION_KINDS
 
 # Flask endpoint -> (model file, model path) for request-body validation.
 BODY_MODELS = {
@@ -73,79 +61,6 @@ RESPONSE_MODELS = {
         "get",
     ),
 }
-
-
-class Stats:
-    """Requests, 429s and the busiest second per operation."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self.reset()
-
-    def reset(self) -> None:
-        """Zero every counter."""
-        with self._lock:
-            self.requests: dict[str, int] = defaultdict(int)
-            self.throttled: dict[str, int] = defaultdict(int)
-            self.faults: dict[str, int] = defaultdict(int)
-            self._second: dict[str, tuple[int, int]] = {}
-            self.max_per_second: dict[str, int] = defaultdict(int)
-            self.schema_violations: list[str] = []
-
-    def count(self, operation: str) -> None:
-        """Count one request of `operation` in its wall-clock second."""
-        second = int(time.time())
-        with self._lock:
-            self.requests[operation] += 1
-            current, seen = self._second.get(operation, (second, 0))
-            seen = seen + 1 if current == second else 1
-            self._second[operation] = (second, seen)
-            if seen > self.max_per_second[operation]:
-                self.max_per_second[operation] = seen
-
-    def fault(self, operation: str, status: int) -> None:
-        """Count one injected or rate-limit error answer."""
-        with self._lock:
-            self.faults[f"{operation}:{status}"] += 1
-            if status == 429:
-                self.throttled[operation] += 1
-
-    def violation(self, message: str) -> None:
-        """Remember a response that broke its schema (self-check mode)."""
-        with self._lock:
-            if len(self.schema_violations) < 100:
-                self.schema_violations.append(message)
-
-    def as_dict(self) -> dict:
-        """Return the counters as plain data."""
-        with self._lock:
-            return {
-                "requests": dict(self.requests),
-                "throttled_429": dict(self.throttled),
-                "total_429": sum(self.throttled.values()),
-                "faults": dict(self.faults),
-                "max_requests_per_second": dict(self.max_per_second),
-                "schema_violations": list(self.schema_violations),
-            }
-
-
-class RateLimiter:
-    """Token buckets per (account, operation) at Amazon's documented rates."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._buckets: dict[tuple[str, str], list[float]] = {}
-
-    def allow(self, account: str, operation: str) -> bool:
-        """Take one token, or say no."""
-        rate, burst = RATE_LIMITS[operation]
-        now = time.monotonic()
-        with self._lock:
-            tokens, stamp = self._buckets.get((account, operation), (float(burst), now))
-            tokens = min(float(burst), tokens + (now - stamp) * rate)
-            allowed = tokens >= 1
-            self._buckets[(account, operation)] = [tokens - 1 if allowed else tokens, now]
-            return allowed
 
 
 class Sandbox:
