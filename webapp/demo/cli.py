@@ -10,7 +10,8 @@ from webapp.extensions import db
 
 
 @click.command("demo")
-@click.option("--pos", default=600, show_default=True, help="How many purchase orders to create.")
+@click.option("--pos", default=600, show_default=True, type=click.IntRange(min=1),
+              help="How many purchase orders to create.")
 @click.option("--if-empty", is_flag=True, help="Seed only when the database has no vendor yet.")
 @click.option("--show-access", is_flag=True, help="Print how to sign in to the demo vendor.")
 @click.option("--base-url", default=None, help="Public URL used in printed links.")

@@ -1,0 +1,1 @@
+"""Benchmarks: each `bench_*.py` has a `main()`; run them with `python -m bench [NAME ...]`."""
