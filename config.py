@@ -60,6 +60,29 @@ class Config:
     SESSION_ABSOLUTE_HOURS = _env_int("SESSION_ABSOLUTE_HOURS", 12)
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, which already expires
 
+    # Sign-in (webapp/auth). Argon2id cost follows OWASP's 64 MiB, t=3, p=4 baseline.
+    ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_KIB = _env_int("ARGON2_MEMORY_KIB", 65536)
+    ARGON2_PARALLELISM = _env_int("ARGON2_PARALLELISM", 4)
+    INVITE_TTL_HOURS = _env_int("INVITE_TTL_HOURS", 72)
+    REAUTH_MINUTES = _env_int("REAUTH_MINUTES", 5)  # re-enter the password before factor changes
+    LOGIN_PENDING_MINUTES = _env_int("LOGIN_PENDING_MINUTES", 5)  # password ok, code not yet
+    # Throttling: failures an account gets free, then delays doubling from the base to the cap;
+    # at AUTH_ACCOUNT_HARD_LIMIT consecutive failures the account waits for an e-mailed unlock.
+    AUTH_ACCOUNT_FREE_FAILURES = _env_int("AUTH_ACCOUNT_FREE_FAILURES", 5)
+    AUTH_ACCOUNT_BASE_DELAY = float(_env("AUTH_ACCOUNT_BASE_DELAY", "2"))
+    AUTH_ACCOUNT_MAX_DELAY = float(_env("AUTH_ACCOUNT_MAX_DELAY", "900"))
+    AUTH_ACCOUNT_HARD_LIMIT = _env_int("AUTH_ACCOUNT_HARD_LIMIT", 100)
+    AUTH_FAILURE_MEMORY_HOURS = _env_int("AUTH_FAILURE_MEMORY_HOURS", 24)
+    # Per client (IP) limits on failed sign-in steps, by Flask-Limiter.
+    AUTH_CLIENT_LIMITS = _env("AUTH_CLIENT_LIMITS", "10 per minute;50 per hour;200 per day")
+    RATELIMIT_HEADERS_ENABLED = True
+    # Reverse proxies in front of the app (nginx: 1); per-client limits need the real address.
+    TRUSTED_PROXY_HOPS = _env_int("TRUSTED_PROXY_HOPS", 0)
+    RATELIMIT_SWALLOW_ERRORS = True
+    WEBAUTHN_RP_ID = _env("WEBAUTHN_RP_ID")  # default: the host of PUBLIC_URL
+    WEBAUTHN_RP_NAME = _env("WEBAUTHN_RP_NAME", "ACORN")
+
     # Languages: English and Simplified Chinese ship together.
     LANGUAGES = ("en", "zh_Hans")
     BABEL_DEFAULT_LOCALE = "en"
@@ -79,6 +102,17 @@ class Config:
     VAPID_PRIVATE_KEY = _env("VAPID_PRIVATE_KEY")
     VAPID_PUBLIC_KEY = _env("VAPID_PUBLIC_KEY")
     VAPID_CONTACT = _env("VAPID_CONTACT", "mailto:ops@acorn.local")
+    # Every push request gets a timeout (pywebpush has none) and a TTL (its default 0 means an
+    # offline phone never sees the alert). A claim older than PUSH_CLAIM_STALE_SECONDS belongs
+    # to a worker that died mid-send: it is marked in doubt, never re-sent blindly.
+    PUSH_TIMEOUT_SECONDS = float(_env("PUSH_TIMEOUT_SECONDS", "10"))
+    PUSH_TTL_SECONDS = _env_int("PUSH_TTL_SECONDS", 24 * 3600)
+    PUSH_MAX_ATTEMPTS = _env_int("PUSH_MAX_ATTEMPTS", 6)
+    PUSH_RETRY_BASE_SECONDS = _env_int("PUSH_RETRY_BASE_SECONDS", 30)
+    PUSH_CLAIM_STALE_SECONDS = _env_int("PUSH_CLAIM_STALE_SECONDS", 120)
+    PUSH_BATCH_SIZE = _env_int("PUSH_BATCH_SIZE", 500)
+    # See webapp.push.delivery._relax_commit_durability for the trade-off (PostgreSQL only).
+    PUSH_SYNCHRONOUS_COMMIT = _env_bool("PUSH_SYNCHRONOUS_COMMIT", False)
 
     # Uploaded photos (invoices, dispatch evidence): stored outside static/.
     MEDIA_DIR = _env("MEDIA_DIR", str(INSTANCE_PATH / "media"))
@@ -104,6 +138,8 @@ class Config:
             problems.append("DATABASE_URL must point at PostgreSQL")
         if not cls.REDIS_URL:
             problems.append("REDIS_URL must point at a Redis server")
+        if not cls.VAPID_PRIVATE_KEY:
+            problems.append("VAPID_PRIVATE_KEY must be set (flask push generate-vapid-keys)")
         if problems:
             raise RuntimeError("ACORN refuses to start in production: " + "; ".join(problems))
 
@@ -128,6 +164,12 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = True
     MAIL_BACKEND = "memory"
     SPAPI_TIMEOUT_SECONDS = 5.0
+    # Cheaper hashing and short cool-downs keep the security suite fast; the logic is the same.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_KIB = 8192
+    ARGON2_PARALLELISM = 1
+    AUTH_ACCOUNT_BASE_DELAY = 0.2
+    AUTH_ACCOUNT_MAX_DELAY = 1.0
 
 
 def config_for_environment() -> type[Config]:

@@ -45,23 +45,45 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 def _register_template_globals(app: Flask) -> None:
     from flask_babel import get_locale
 
+    from webapp.auth.access import has_permission
+
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["has_permission"] = has_permission
 
 
 def _register_blueprints(app: Flask) -> None:
+    from webapp.admin.routes import bp as admin_bp
+    from webapp.api import init_api
+    from webapp.auth.routes import bp as auth_bp
+    from webapp.auth.routes import init_app as init_auth
     from webapp.core.routes import bp as core_bp
+    from webapp.mail import init_mail
+    from webapp.orders.routes import bp as orders_bp
+    from webapp.security import init_security
+    from webapp.settings.routes import bp as settings_bp
 
     app.register_blueprint(core_bp)
+    init_security(app)  # headers on every response, Flask-Limiter
+    init_auth(app)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(settings_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(orders_bp)
+    init_api(app)
+    init_mail(app)
 
 
 def _register_cli(app: Flask) -> None:
     from webapp.amazon.sandbox.cli import sandbox_command
+    from webapp.auth.cli import tokens_cli, users_cli
     from webapp.demo.cli import demo_command
     from webapp.i18n_cli import translations_cli
     from webapp.vendors.cli import vendors_cli
     from worker.cli import scheduler_command, worker_command
 
     app.cli.add_command(vendors_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(tokens_cli)
     app.cli.add_command(sandbox_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(translations_cli)

@@ -1,0 +1,1 @@
+"""Sign-in: invites, passwords, TOTP, recovery codes, passkeys, sessions, API tokens, roles."""

@@ -1,10 +1,70 @@
-"""Flask-Login's user loader (the sign-in issue replaces it with revocable server-side sessions)."""
+"""Flask-Login wiring: who is signed in comes from a server-side session or an API token.
 
+Browser requests carry a random session id in the (signed) Flask session cookie; it is looked
+up by hash in `user_sessions`, so logout, password and factor changes end it server-side. The
+JSON API (/api/v1) accepts only `Authorization: Bearer <token>` and ignores cookies.
+"""
+
+from __future__ import annotations
+
+from flask import g, jsonify, redirect, request, session, url_for
+from flask_babel import lazy_gettext as _l
+
+from webapp.auth import sessions, tokens
 from webapp.auth.models import User
-from webapp.extensions import db, login_manager
+from webapp.extensions import login_manager
+
+SESSION_KEY = "sid"
+
+# Phones switch between Wi-Fi and cellular: no IP/agent pinning ("strong" protection).
+login_manager.session_protection = None
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Please sign in to see this page.")
+login_manager.login_message_category = "info"
 
 
-@login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Load the signed-in user by id."""
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def is_api_request() -> bool:
+    """Tell whether this request is for the JSON API."""
+    return request.path.startswith("/api/")
+
+
+@login_manager.request_loader
+def load_user_from_request(_request) -> User | None:
+    """Load the user of this request: a Bearer token in the API, the session cookie elsewhere."""
+    if is_api_request():
+        header = request.headers.get("Authorization", "")
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        token = tokens.authenticate_token(raw.strip())
+        if token is None:
+            return None
+        g.api_token = token
+        return token.user
+    row = sessions.load_session(session.get(SESSION_KEY))
+    if row is None:
+        if SESSION_KEY in session:
+            session.pop(SESSION_KEY)  # expired or revoked: forget it
+        return None
+    g.user_session = row
+    return row.user
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Answer 401 JSON in the API; send browsers to the sign-in page."""
+    if is_api_request():
+        body = {"error": {"code": "unauthenticated",
+                          "message": "Send a valid API token: Authorization: Bearer <token>"}}
+        return jsonify(body), 401
+    return redirect(url_for("auth.login", next=request.full_path if request.method == "GET"
+                            else None))
+
+
+def current_session():
+    """The UserSession row of this browser request (None in the API or signed out)."""
+    from flask_login import current_user
+
+    if not getattr(current_user, "is_authenticated", False):
+        return None
+    return g.get("user_session")

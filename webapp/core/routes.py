@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template, send_from_directory
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    send_from_directory,
+    url_for,
+)
+from flask_login import current_user
 
 from webapp.core.health import health_report
 
@@ -11,7 +20,9 @@ bp = Blueprint("core", __name__)
 
 @bp.get("/")
 def index():
-    """Show the start page."""
+    """Show the start page; signed-in users go straight to their orders."""
+    if current_user.is_authenticated:
+        return redirect(url_for("orders.inbox"))
     return render_template("core/index.html")
 
 

@@ -1,0 +1,1 @@
+"""Admin screens: the vendor's users and invites, and its audit log."""

@@ -1,0 +1,1 @@
+"""Settings: language and the signed-in user's own password, factors, sessions and tokens."""
