@@ -50,9 +50,8 @@ def test_vendor_admin_and_counts(seeded):
     assert {c.code: c.marketplace_id for c in vendor.codes}["DEMO1"] == "ATVPDKIKX0DER"
     assert (vendor.timezone, vendor.currency, vendor.spapi_region) == ("Asia/Shanghai", "USD", "na")
 
-    admin = db.session.scalar(select(User).where(User.email == DEMO_ADMIN_EMAIL))
-    assert admin.vendor_id == vendor.id and admin.role == "admin"
-    assert admin.password_hash is None
+    # The admin is invited by `demo --show-access`, never created without sign-in set-up.
+    assert db.session.scalar(select(User).where(User.email == DEMO_ADMIN_EMAIL)) is None
 
     lines_per_po = Counter(db.session.scalars(select(PurchaseOrderLine.purchase_order_id)))
     assert _count(PurchaseOrder) == 200 == len(lines_per_po)
@@ -257,3 +256,19 @@ def test_sqlite_datetime_fast_path_matches_the_column_type():
         assert fast(value) == generic(value)
     with pytest.raises(ValueError, match="naive"):
         fast(datetime(2026, 1, 1))
+
+
+def test_show_access_invites_the_admin_until_enrolled(runner, app):
+    runner.invoke(args=["demo", "--pos", "20"])
+    first = runner.invoke(args=["demo", "--show-access", "--base-url", "http://127.0.0.1:5999"])
+    assert first.exit_code == 0, first.output
+    link = next(w for w in first.output.split() if "/invite/" in w)
+    assert link.startswith("http://127.0.0.1:5999/invite/")
+    from webapp.auth.services import accept_invite, find_invite
+
+    invite = find_invite(link.rsplit("/", 1)[1])
+    assert invite is not None and invite.role == "admin"
+    accept_invite(invite, "correct horse battery staple 42")
+    db.session.commit()
+    later = runner.invoke(args=["demo", "--show-access"])
+    assert "/invite/" not in later.output and "Sign in with the password" in later.output

@@ -18,13 +18,13 @@ from webapp.extensions import db
 @with_appcontext
 def demo_command(pos, if_empty, show_access, base_url):
     """Seed the demo vendor (idempotent: does nothing when it exists)."""
-    from webapp.demo.seed import DEMO_ADMIN_EMAIL, seed_demo
+    from webapp.demo.seed import DEMO_ADMIN_EMAIL, DEMO_VENDOR_NAME, seed_demo
     from webapp.vendors.models import Vendor
 
     if show_access:
         from webapp.demo.access import describe_demo_access
 
-        click.echo(describe_demo_access(DEMO_ADMIN_EMAIL, base_url))
+        click.echo(describe_demo_access(DEMO_ADMIN_EMAIL, DEMO_VENDOR_NAME, base_url))
         return
     if if_empty and db.session.scalar(select(Vendor.id).limit(1)) is not None:
         click.echo("Database already has data; demo seed skipped.")

@@ -15,7 +15,6 @@ from random import Random
 
 from sqlalchemy import func, select, text
 
-from webapp.auth.models import Role, User
 from webapp.db_types import utcnow
 from webapp.demo.bulk import ChunkWriter, bulk_insert
 from webapp.demo.catalogue import WAREHOUSES, Item, make_catalogue, party_objects
@@ -26,6 +25,7 @@ from webapp.vendors.services import create_vendor, get_vendor_by_name
 
 DEMO_DOMAIN = "demo-trading.example"
 DEMO_ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
+DEMO_VENDOR_NAME = "Demo Trading Co."
 DEMO_CODES = ("DEMO1", "DEMO2")
 MARKETPLACE_US = "ATVPDKIKX0DER"
 HISTORY_DAYS = 182  # Amazon keeps six months of POs
@@ -60,18 +60,18 @@ class SeedResult:
         return (
             f"Seeded demo vendor {self.vendor_name!r} (id {self.vendor_id}) "
             f"in {self.seconds:.1f} s: {counts}.\n"
-            f"Demo admin: {self.admin_email} (no password yet)."
+            f"Demo admin: {self.admin_email} (invite with `flask --app webapp demo --show-access`)."
         )
 
 
 def seed_demo(
     pos: int = 600,
     *,
-    vendor_name: str = "Demo Trading Co.",
+    vendor_name: str = DEMO_VENDOR_NAME,
     now: datetime | None = None,
     seed: int = 42,
 ) -> SeedResult:
-    """Create the demo vendor, its admin and `pos` POs of history, unless it already exists."""
+    """Create the demo vendor and `pos` POs of history, unless it already exists."""
     started = time.perf_counter()
     existing = get_vendor_by_name(vendor_name)
     if existing is not None:
@@ -86,9 +86,8 @@ def seed_demo(
     )
     vendor.currency = "USD"
     vendor.spapi_region = "na"
-    db.session.add(User(
-        vendor=vendor, email=DEMO_ADMIN_EMAIL, display_name="Demo Admin", role=Role.ADMIN.value,
-    ))
+    # The admin is invited, not created: `flask demo --show-access` prints the invite link, so
+    # the demo account goes through the same sign-in set-up (password + TOTP) as any other.
     db.session.flush()
     vendor_id, currency, ack_hours = vendor.id, vendor.currency, vendor.ack_deadline_hours
     db.session.commit()
