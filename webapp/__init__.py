@@ -53,6 +53,7 @@ def _register_template_globals(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from webapp.admin.routes import bp as admin_bp
+    from webapp.amazon.routes import bp as amazon_bp
     from webapp.api import init_api
     from webapp.auth.routes import bp as auth_bp
     from webapp.auth.routes import init_app as init_auth
@@ -68,12 +69,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(settings_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(amazon_bp)
     app.register_blueprint(orders_bp)
     init_api(app)
     init_mail(app)
 
 
 def _register_cli(app: Flask) -> None:
+    from webapp.amazon.cli import sync_cli  # also adds `vendors credentials`
     from webapp.amazon.sandbox.cli import sandbox_command
     from webapp.auth.cli import tokens_cli, users_cli
     from webapp.demo.cli import demo_command
@@ -82,6 +85,7 @@ def _register_cli(app: Flask) -> None:
     from worker.cli import scheduler_command, worker_command
 
     app.cli.add_command(vendors_cli)
+    app.cli.add_command(sync_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(sandbox_command)

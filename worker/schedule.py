@@ -19,4 +19,14 @@ class Periodic:
 
 PERIODIC: list[Periodic] = [
     # Feature issues add their periodic work here (sync, outbox, deadline alerts, ...).
+    # Web push (issue 6): new events and near deadlines -> alerts -> deliveries; also re-queues
+    # deliveries whose job was lost and marks sends cut off by a dying worker as in doubt.
+    Periodic("push-scan", "worker.push_jobs.scan", 30, "notify", timeout=300),
+    # Amazon connector (issue 4): POs then their status every 5 minutes, reports daily, and
+    # the outbox sweep (send due, poll transactions, settle senders that died) every minute.
+    Periodic("amazon-orders-status", "worker.jobs.enqueue_vendor_syncs", 300, "sync",
+             kwargs={"feeds": ["orders", "status"]}, timeout=120),
+    Periodic("amazon-reports", "worker.jobs.enqueue_vendor_syncs", 24 * 3600, "sync",
+             kwargs={"feeds": ["reports"]}, timeout=120),
+    Periodic("amazon-outbox", "worker.jobs.sweep_outbox", 60, "outbox", timeout=300),
 ]

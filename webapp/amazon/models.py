@@ -38,6 +38,9 @@ class OutboxState(StrEnum):
     PENDING = "pending"  # written with the user's action, not yet sent
     SENDING = "sending"  # a worker claimed it; the POST may or may not have reached Amazon
     SUBMITTED = "submitted"  # Amazon gave a transactionId; polling getTransaction
+    # A sender died (or got an ambiguous answer) mid-POST: Amazon may or may not have it.
+    # Never resent automatically; resolved by checking Amazon's state or by a user's retry.
+    UNKNOWN = "unknown"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
 
