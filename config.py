@@ -47,6 +47,9 @@ class Config:
     SPAPI_TIMEOUT_SECONDS = float(_env("SPAPI_TIMEOUT_SECONDS", "20"))
     SPAPI_RATE_LIMITING = _env_bool("SPAPI_RATE_LIMITING", True)
     SANDBOX_PORT = _env_int("SANDBOX_PORT", 5055)
+    SPAPI_PAGE_SIZE = _env_int("SPAPI_PAGE_SIZE", 100)  # Amazon's maximum; smaller for tests
+    # A sync lock outlives a dead holder by this long; a live holder keeps renewing it.
+    SYNC_LOCK_TTL_SECONDS = float(_env("SYNC_LOCK_TTL_SECONDS", "60"))
 
     # Purchase-order rules that vendors may tune (defaults follow Amazon's vendor guide).
     DEFAULT_ACK_DEADLINE_HOURS = _env_int("DEFAULT_ACK_DEADLINE_HOURS", 24)

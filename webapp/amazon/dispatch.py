@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import datetime
 
@@ -50,8 +49,7 @@ def run_feeds(vendor_id: int, feeds: list[str], *, since: datetime | None = None
     from flask import current_app
 
     # Page size is Amazon's maximum unless ops (or a chaos test) asks for smaller pages.
-    page_size = int(current_app.config.get("SPAPI_PAGE_SIZE")
-                    or os.environ.get("SPAPI_PAGE_SIZE") or 100)
+    page_size = current_app.config["SPAPI_PAGE_SIZE"]
     results = []
     for feed in [f for f in FEEDS if f in feeds]:
         if feed == "orders":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import uuid
 from contextlib import contextmanager
@@ -27,8 +26,7 @@ return 0
 
 def lock_ttl_seconds() -> float:
     """How long a lock outlives a dead holder (short, since a live holder keeps renewing it)."""
-    return float(current_app.config.get("SYNC_LOCK_TTL_SECONDS")
-                 or os.environ.get("SYNC_LOCK_TTL_SECONDS") or 60)
+    return float(current_app.config["SYNC_LOCK_TTL_SECONDS"])
 
 
 def lock_key(vendor_id: int, feed: str) -> str:
