@@ -11,18 +11,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import JSON, insert, select, update
 
 from webapp.amazon.client import SpApiClient, isoformat, windows
-from webapp.amazon.locks import feed_lock
 from webapp.amazon.sync_state import (
     PayloadError,
     SyncResult,
+    feed_run,
     get_state,
     integer,
     parse_decimal,
     parse_interval,
     parse_time,
-    record_attempt,
-    record_failure,
-    record_success,
     text,
 )
 from webapp.db_types import utcnow
@@ -438,29 +435,14 @@ def sync_orders(vendor_id: int, *, since: datetime | None = None, now: datetime 
                 page_size: int = 100, client: SpApiClient | None = None) -> SyncResult:
     """Sync one vendor's purchase orders (backfill first, then incremental); return the result."""
     result = SyncResult(FEED, vendor_id)
-    with feed_lock(vendor_id, FEED) as held:
-        if not held:
-            result.skipped = True
+    with feed_run(result, client) as run:
+        if run is None:
             return result
-        vendor = db.session.get(Vendor, vendor_id)
-        if vendor is None:
-            result.notes.append("vendor gone")
-            return result
-        own_client = client is None
-        client = client or SpApiClient.for_vendor(vendor)
-        try:
-            record_attempt(vendor_id, FEED)
-            marketplaces = {c.code: c.marketplace_id for c in vendor.codes}
-            for code in list(marketplaces):
-                _sync_code(client, vendor, code, result, since=since, now=now,
-                           page_size=page_size, marketplaces=marketplaces)
-            record_success(vendor_id, FEED)
-        except Exception as exc:
-            record_failure(vendor_id, FEED, exc)
-            raise
-        finally:
-            if own_client:
-                client.close()
+        vendor, client = run
+        marketplaces = {c.code: c.marketplace_id for c in vendor.codes}
+        for code in list(marketplaces):
+            _sync_code(client, vendor, code, result, since=since, now=now,
+                       page_size=page_size, marketplaces=marketplaces)
     return result
 
 

@@ -9,17 +9,14 @@ from sqlalchemy import bindparam, insert, select, update
 
 from webapp.amazon import schemas
 from webapp.amazon.client import SpApiClient, SpApiError, isoformat
-from webapp.amazon.locks import feed_lock
 from webapp.amazon.sync_state import (
     PayloadError,
     SyncResult,
+    feed_run,
     get_state,
     integer,
     parse_date,
     parse_decimal,
-    record_attempt,
-    record_failure,
-    record_success,
     text,
 )
 from webapp.db_types import utcnow
@@ -196,43 +193,29 @@ def sync_reports(vendor_id: int, *, today: date | None = None, weeks: int | None
                  client: SpApiClient | None = None, poll_seconds: float = 2.0) -> SyncResult:
     """Fetch the weekly inventory and sales reports per marketplace; return the result."""
     result = SyncResult(FEED, vendor_id)
-    with feed_lock(vendor_id, FEED) as held:
-        if not held:
-            result.skipped = True
+    with feed_run(result, client) as run:
+        if run is None:
             return result
-        vendor = db.session.get(Vendor, vendor_id)
-        if vendor is None:
-            return result
-        own = client is None
-        client = client or SpApiClient.for_vendor(vendor)
-        try:
-            record_attempt(vendor_id, FEED)
-            today = today or utcnow().date()
-            last_week = week_start(today) - timedelta(days=7)  # the last complete week
-            for marketplace in sorted({c.marketplace_id for c in vendor.codes}):
-                for report_type in (INVENTORY, SALES):
-                    scope = f"{SHORT_NAMES[report_type]}:{marketplace}"
-                    state = get_state(vendor_id, FEED, scope)
-                    if weeks:
-                        first = last_week - timedelta(weeks=weeks - 1)
-                    elif state.cursor:
-                        first = min(state.cursor.date() + timedelta(days=1),
-                                    last_week - timedelta(weeks=REVISIT_WEEKS - 1))
-                    else:
-                        first = last_week - timedelta(weeks=FIRST_WEEKS - 1)
-                    document = fetch_report(client, report_type, marketplace, first,
-                                            last_week + timedelta(days=6),
-                                            poll_seconds=poll_seconds)
-                    result.pages += 1
-                    ingest_report(vendor, report_type, document, marketplace, result)
-                    state.cursor = datetime.combine(last_week + timedelta(days=6),
-                                                    datetime.min.time(), UTC)
-                    db.session.commit()
-            record_success(vendor_id, FEED)
-        except Exception as exc:
-            record_failure(vendor_id, FEED, exc)
-            raise
-        finally:
-            if own:
-                client.close()
+        vendor, client = run
+        today = today or utcnow().date()
+        last_week = week_start(today) - timedelta(days=7)  # the last complete week
+        for marketplace in sorted({c.marketplace_id for c in vendor.codes}):
+            for report_type in (INVENTORY, SALES):
+                scope = f"{SHORT_NAMES[report_type]}:{marketplace}"
+                state = get_state(vendor_id, FEED, scope)
+                if weeks:
+                    first = last_week - timedelta(weeks=weeks - 1)
+                elif state.cursor:
+                    first = min(state.cursor.date() + timedelta(days=1),
+                                last_week - timedelta(weeks=REVISIT_WEEKS - 1))
+                else:
+                    first = last_week - timedelta(weeks=FIRST_WEEKS - 1)
+                document = fetch_report(client, report_type, marketplace, first,
+                                        last_week + timedelta(days=6),
+                                        poll_seconds=poll_seconds)
+                result.pages += 1
+                ingest_report(vendor, report_type, document, marketplace, result)
+                state.cursor = datetime.combine(last_week + timedelta(days=6),
+                                                datetime.min.time(), UTC)
+                db.session.commit()
     return result

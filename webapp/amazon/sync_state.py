@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -84,9 +86,44 @@ def record_failure(vendor_id: int, feed: str, error: BaseException, scope: str =
 
 
 def record_attempt(vendor_id: int, feed: str, scope: str = "") -> None:
+    """Note that a feed run started (committed)."""
     state = get_state(vendor_id, feed, scope)
     state.last_attempt_at = utcnow()
     db.session.commit()
+
+
+@contextmanager
+def feed_run(result: SyncResult, client=None) -> Iterator[tuple | None]:
+    """Run one feed of one vendor: hold its lock, lend a client, record attempt and outcome.
+
+    Yields `(vendor, client)`, or None when another worker holds the feed's lock (the
+    result says skipped) or the vendor is gone; the body then has nothing to do.
+    """
+    from webapp.amazon.client import SpApiClient
+    from webapp.amazon.locks import feed_lock
+    from webapp.vendors.models import Vendor
+
+    vendor_id, feed = result.vendor_id, result.feed
+    with feed_lock(vendor_id, feed) as held:
+        vendor = db.session.get(Vendor, vendor_id) if held else None
+        if not held or vendor is None:
+            result.skipped = not held
+            if held:
+                result.notes.append("vendor gone")
+            yield None
+            return
+        own_client = client is None
+        client = client or SpApiClient.for_vendor(vendor)
+        try:
+            record_attempt(vendor_id, feed)
+            yield vendor, client
+            record_success(vendor_id, feed)
+        except Exception as exc:
+            record_failure(vendor_id, feed, exc)
+            raise
+        finally:
+            if own_client:
+                client.close()
 
 
 def parse_time(value, where: str = "time") -> datetime | None:

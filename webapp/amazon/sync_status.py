@@ -7,17 +7,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select, update
 
 from webapp.amazon.client import SpApiClient, windows
-from webapp.amazon.locks import feed_lock
 from webapp.amazon.sync_orders import normalise_unit
 from webapp.amazon.sync_state import (
     PayloadError,
     SyncResult,
+    feed_run,
     get_state,
     integer,
     parse_time,
-    record_attempt,
-    record_failure,
-    record_success,
     text,
 )
 from webapp.db_types import utcnow
@@ -162,38 +159,24 @@ def sync_status(vendor_id: int, *, since: datetime | None = None, now: datetime 
                 page_size: int = 100, client: SpApiClient | None = None) -> SyncResult:
     """Sync one vendor's PO statuses by `updatedAfter` windows; return the result."""
     result = SyncResult(FEED, vendor_id)
-    with feed_lock(vendor_id, FEED) as held:
-        if not held:
-            result.skipped = True
+    with feed_run(result, client) as run:
+        if run is None:
             return result
-        vendor = db.session.get(Vendor, vendor_id)
-        if vendor is None:
-            return result
-        own = client is None
-        client = client or SpApiClient.for_vendor(vendor)
-        try:
-            record_attempt(vendor_id, FEED)
-            for code in [c.code for c in vendor.codes]:
-                state = get_state(vendor_id, FEED, code)
-                end = now or utcnow()
-                start = since or (state.cursor - OVERLAP if state.cursor
-                                  else end - DEFAULT_BACKFILL)
-                for low, high in windows(start, end):
-                    query = {"limit": page_size, "sortOrder": "ASC", "orderingVendorCode": code,
-                             "updatedAfter": low, "updatedBefore": high}
-                    result.windows.append((low, high))
-                    for statuses in client.pages("getPurchaseOrdersStatus", query,
-                                                 "ordersStatus"):
-                        result.pages += 1
-                        ingest_statuses(vendor, statuses, result)
-                        db.session.commit()
-                    state.cursor = max(state.cursor or high, high)
+        vendor, client = run
+        for code in [c.code for c in vendor.codes]:
+            state = get_state(vendor_id, FEED, code)
+            end = now or utcnow()
+            start = since or (state.cursor - OVERLAP if state.cursor
+                              else end - DEFAULT_BACKFILL)
+            for low, high in windows(start, end):
+                query = {"limit": page_size, "sortOrder": "ASC", "orderingVendorCode": code,
+                         "updatedAfter": low, "updatedBefore": high}
+                result.windows.append((low, high))
+                for statuses in client.pages("getPurchaseOrdersStatus", query,
+                                             "ordersStatus"):
+                    result.pages += 1
+                    ingest_statuses(vendor, statuses, result)
                     db.session.commit()
-            record_success(vendor_id, FEED)
-        except Exception as exc:
-            record_failure(vendor_id, FEED, exc)
-            raise
-        finally:
-            if own:
-                client.close()
+                state.cursor = max(state.cursor or high, high)
+                db.session.commit()
     return result
