@@ -11,6 +11,7 @@ import sys
 import httpx
 import pytest
 
+from tests.processes import process_env
 from webapp.amazon.sandbox import SandboxServer
 from webapp.extensions import db
 from webapp.vendors.services import create_vendor
@@ -65,10 +66,8 @@ def kill_tree(pid: int) -> None:
 
 def worker_env(test_config, server, instance_dir, **extra) -> dict:
     """Environment for a `flask worker` subprocess on the test database, Redis and sandbox."""
-    return {**os.environ, "DATABASE_URL": test_config.SQLALCHEMY_DATABASE_URI,
-            "REDIS_URL": test_config.REDIS_URL, "SPAPI_ENDPOINT": server.url,
-            "SPAPI_TOKEN_URL": server.token_url, "ACORN_INSTANCE_DIR": str(instance_dir),
-            **extra}
+    return process_env(test_config, SPAPI_ENDPOINT=server.url, SPAPI_TOKEN_URL=server.token_url,
+                       ACORN_INSTANCE_DIR=str(instance_dir), **extra)
 
 
 def start_worker(env: dict, *queues: str, burst: bool = False) -> subprocess.Popen:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from tests.amazon_fixtures import control, sandbox, vendor  # noqa: F401 - fixtures
+from tests.amazon_fixtures import control, sandbox, vendor, worker_env  # noqa: F401 - fixtures
 from webapp.amazon import schemas
 from webapp.amazon.client import SpApiMalformedResponse
 from webapp.amazon.dispatch import request_sync
@@ -162,10 +161,7 @@ def test_killed_between_fetch_and_commit_then_rerun_gives_the_same_result(
     control(sandbox, "purchase-orders", {"count": 120, "days_back": 60})
     # Slow answers so the kill lands mid-walk, with some pages fetched and not committed.
     control(sandbox, "faults", {"slow_share": 1.0, "slow_seconds": 0.15})
-    env = {**os.environ, "DATABASE_URL": test_config.SQLALCHEMY_DATABASE_URI,
-           "REDIS_URL": test_config.REDIS_URL, "SPAPI_ENDPOINT": sandbox.url,
-           "SPAPI_TOKEN_URL": sandbox.token_url, "ACORN_INSTANCE_DIR": str(tmp_path),
-           "SYNC_LOCK_TTL_SECONDS": "2"}
+    env = worker_env(test_config, sandbox, tmp_path, SYNC_LOCK_TTL_SECONDS="2")
     proc = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "webapp", "sync", "run", vendor.name,
          "--feed", "orders", "--since", (sandbox.store.now() - timedelta(days=70)).isoformat()],

@@ -8,7 +8,6 @@ all, Redis last, so nothing is left running.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import subprocess
@@ -18,17 +17,7 @@ import time
 import httpx
 
 from config import BASE_DIR, Config
-from webapp.embedded_redis import EmbeddedRedis
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """Stop the child if this supervisor dies without cleaning up (e.g. SIGKILL)."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
+from webapp.embedded_redis import EmbeddedRedis, die_with_parent
 
 
 class DevStack:
@@ -46,7 +35,7 @@ class DevStack:
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
         process = subprocess.Popen(  # noqa: S603 - our own commands
             [sys.executable, "-m", "flask", "--app", "webapp", *args],
-            cwd=BASE_DIR, env=self.env, preexec_fn=_die_with_parent,  # noqa: PLW1509
+            cwd=BASE_DIR, env=self.env, preexec_fn=die_with_parent,  # noqa: PLW1509
         )
         self.children.append((name, process))
         return process

@@ -18,12 +18,16 @@ log = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """Ask Linux to stop the server when the process that started it dies, even by SIGKILL."""
+def die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Ask Linux to stop this child when the process that started it dies, even by SIGKILL."""
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     except OSError:
         pass
+
+
+def _server_preexec() -> None:  # pragma: no cover - runs in the child before exec
+    die_with_parent()
     os.setpgrp()  # a Ctrl-C in the terminal goes to the owner, who stops the server in order
 
 
@@ -66,7 +70,7 @@ class EmbeddedRedis:
             "--loglevel", "warning",
             "--logfile", str(self.directory / "redis.log"),
         ]
-        self.process = subprocess.Popen(args, preexec_fn=_die_with_parent)  # noqa: S603, PLW1509
+        self.process = subprocess.Popen(args, preexec_fn=_server_preexec)  # noqa: S603, PLW1509
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
