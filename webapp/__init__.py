@@ -60,6 +60,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.core.routes import bp as core_bp
     from webapp.mail import init_mail
     from webapp.orders.routes import bp as orders_bp
+    from webapp.push.routes import bp as push_bp
     from webapp.security import init_security
     from webapp.settings.routes import bp as settings_bp
 
@@ -71,6 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(amazon_bp)
     app.register_blueprint(orders_bp)
+    app.register_blueprint(push_bp)
     init_api(app)
     init_mail(app)
 
@@ -81,6 +83,7 @@ def _register_cli(app: Flask) -> None:
     from webapp.auth.cli import tokens_cli, users_cli
     from webapp.demo.cli import demo_command
     from webapp.i18n_cli import translations_cli
+    from webapp.push.cli import push_cli
     from webapp.vendors.cli import vendors_cli
     from worker.cli import scheduler_command, worker_command
 
@@ -91,5 +94,6 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(sandbox_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(translations_cli)
+    app.cli.add_command(push_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(scheduler_command)

@@ -2,7 +2,15 @@
 
 from webapp.amazon.models import OutboxMessage, OutboxState, SyncState
 from webapp.audit.models import AuditEntry
-from webapp.auth.models import Role, User
+from webapp.auth.models import (
+    ApiToken,
+    Invite,
+    RecoveryCode,
+    Role,
+    User,
+    UserSession,
+    WebAuthnCredential,
+)
 from webapp.events.models import Event
 from webapp.invoices.models import Invoice, InvoiceLine, InvoicePhoto
 from webapp.orders.models import (
@@ -14,13 +22,17 @@ from webapp.orders.models import (
     PurchaseOrderLine,
     Receipt,
 )
+from webapp.push.models import Alert, AlertPreference, PushDelivery, PushSubscription
 from webapp.shipments.models import Shipment, ShipmentItem
 from webapp.vendor_reports.models import InventoryWeek, SalesWeek
 from webapp.vendors.models import Vendor, VendorCode, VendorEmailDomain
 
 __all__ = [
-    "Acknowledgement", "AcknowledgementLine", "AckState", "AuditEntry", "Event", "InventoryWeek",
-    "Invoice", "InvoiceLine", "InvoicePhoto", "OutboxMessage", "OutboxState", "PoState",
-    "PurchaseOrder", "PurchaseOrderLine", "Receipt", "Role", "SalesWeek", "Shipment",
-    "ShipmentItem", "SyncState", "User", "Vendor", "VendorCode", "VendorEmailDomain",
+    "Acknowledgement", "AcknowledgementLine", "AckState", "ApiToken", "AuditEntry", "Event",
+    "InventoryWeek", "Invite", "Invoice", "InvoiceLine", "InvoicePhoto", "OutboxMessage",
+    "OutboxState", "PoState", "PurchaseOrder", "PurchaseOrderLine", "Receipt", "RecoveryCode",
+    "Role", "SalesWeek", "Shipment", "ShipmentItem", "SyncState", "User", "UserSession", "Vendor",
+    "VendorCode", "VendorEmailDomain", "WebAuthnCredential",
+    # Web push (issue 6)
+    "Alert", "AlertPreference", "PushDelivery", "PushSubscription",
 ]

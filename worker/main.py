@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 
 from flask import Flask
@@ -35,6 +36,10 @@ class AppWorker(Worker):
         # A forked child must not reuse the parent's database connections.
         with self.app.app_context():
             db.engine.dispose(close=False)
+        # The horse lives for one job: freezing what it inherited keeps the garbage collector
+        # from walking (and so copy-on-write copying) the whole inherited heap; measured:
+        # push fan-out 0.71-0.88 -> 0.82-0.86 of a bare loop (docs/benchmarks.md).
+        gc.freeze()
         return super().main_work_horse(job, queue)
 
     def perform_job(self, job: Job, queue: Queue) -> bool:

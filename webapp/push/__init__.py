@@ -1,0 +1,1 @@
+"""Web push alerts: VAPID keys, device subscriptions, alerts from events and deadlines, delivery."""
