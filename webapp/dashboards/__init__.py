@@ -1,0 +1,1 @@
+"""Dashboards: OTIF, Amazon's vendor metrics, stock, ASN status, returns and sales."""

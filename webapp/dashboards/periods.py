@@ -1,0 +1,74 @@
+"""Amazon weeks (Sunday to Saturday) in the vendor's time zone, and data freshness."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from webapp.amazon.models import SyncState
+from webapp.extensions import db
+
+WEEK = timedelta(days=7)
+ALLOWED_WEEKS = (4, 13, 26, 52)
+
+
+@dataclass(frozen=True)
+class Week:
+    """One Amazon week: its local Sunday-Saturday dates and its bounds in UTC."""
+
+    start: date  # local Sunday
+    start_utc: datetime
+    end_utc: datetime  # exclusive: next Sunday 00:00 local
+
+    @property
+    def end(self) -> date:
+        """The local Saturday that closes the week."""
+        return self.start + timedelta(days=6)
+
+
+def week_start(day: date) -> date:
+    """Return the Sunday that opens the Amazon week holding `day`."""
+    return day - timedelta(days=(day.weekday() + 1) % 7)
+
+
+def local_midnight_utc(day: date, tz: ZoneInfo) -> datetime:
+    """Return the UTC moment of local midnight at the start of `day`."""
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+def make_week(start: date, tz: ZoneInfo) -> Week:
+    """Build the Week opening on local Sunday `start`."""
+    return Week(start, local_midnight_utc(start, tz), local_midnight_utc(start + WEEK, tz))
+
+
+def recent_weeks(now: datetime, timezone: str, count: int) -> list[Week]:
+    """Return the last `count` Amazon weeks, oldest first, ending with the week holding `now`."""
+    tz = ZoneInfo(timezone)
+    current = week_start(now.astimezone(tz).date())
+    return [make_week(current - WEEK * back, tz) for back in range(count - 1, -1, -1)]
+
+
+def parse_weeks(value: str | None, default: int = 13) -> int:
+    """Return a supported number of weeks from a query argument, or raise ValueError."""
+    if value in (None, ""):
+        return default
+    weeks = int(value)
+    if weeks not in ALLOWED_WEEKS:
+        raise ValueError(f"weeks must be one of {', '.join(map(str, ALLOWED_WEEKS))}")
+    return weeks
+
+
+def last_synced(vendor_id: int, feeds: tuple[str, ...]) -> datetime | None:
+    """Return when the oldest of `feeds` last synced successfully (None: never)."""
+    rows = db.session.execute(
+        select(SyncState.feed, func.max(SyncState.last_success_at))
+        .where(SyncState.vendor_id == vendor_id, SyncState.feed.in_(feeds))
+        .group_by(SyncState.feed)
+    ).all()
+    seen = {feed: at for feed, at in rows if at is not None}
+    if len(seen) < len(feeds):
+        return None
+    return min(seen.values())
