@@ -148,3 +148,119 @@ const acornPush = (() => {
   return { save, enable };
 })();
 window.acornPush = acornPush;
+
+// --- Purchase orders (issue 5): live countdowns, answer status, offline answers. -------------
+// The server picks each deadline's colour; this only keeps the text and colour current.
+const refreshCountdowns = () => {
+  document.querySelectorAll("[data-due]").forEach((el) => {
+    const left = Date.parse(el.dataset.due) - Date.now();
+    const mins = Math.floor(Math.abs(left) / 60000);
+    const band = left <= 0 ? "overdue" : left < 3600e3 ? "urgent" : left < 6 * 3600e3 ? "soon" : "ok";
+    const fmt = left <= 0 ? el.dataset.fmtOverdue : el.dataset.fmtLeft;
+    if (fmt) el.textContent = fmt.replace("{h}", Math.floor(mins / 60)).replace("{m}", mins % 60);
+    el.className = el.className.replace(/band-\w+/, `band-${band}`);
+  });
+};
+if (document.querySelector("[data-due]")) setInterval(refreshCountdowns, 30000);
+
+const offlineNote = document.querySelector("[data-offline-note]");
+const showOnline = () => { if (offlineNote) offlineNote.hidden = navigator.onLine; };
+window.addEventListener("offline", showOnline);
+showOnline();
+
+const poBox = document.querySelector("[data-po-detail]");
+const queueStatus = document.querySelector("[data-queue-status]");
+const showQueueState = (state, reason) => {
+  if (!queueStatus) return;
+  const key = `msg${state.charAt(0).toUpperCase()}${state.slice(1)}`;
+  queueStatus.textContent = `${queueStatus.dataset[key] || state}${reason ? ` ${reason}` : ""}`;
+  queueStatus.dataset.state = state;
+  queueStatus.className = `flash ${["failed", "refused"].includes(state) ? "flash-error" : "flash-info"}`;
+  queueStatus.hidden = false;
+};
+
+// Read an answer form into Amazon-shaped items (what the API takes).
+const itemsFromForm = (form) => {
+  const whole = !form.hasAttribute("data-lines-form");
+  const lines = document.querySelectorAll("[data-line]:not([data-cancelled])");
+  return Array.from(lines, (li) => {
+    const seq = li.dataset.line;
+    const field = (name) => (document.querySelector(`[name="${name}-${seq}"]${name === "code" ? ":checked" : ""}`) || {}).value;
+    const code = whole ? "Accepted" : field("code") || "Accepted";
+    const amount = code === "Rejected" || whole ? Number(li.dataset.qty) : Number(field("qty"));
+    const item = { itemSequenceNumber: seq, acknowledgementCode: code,
+      acknowledgedQuantity: { amount, unitOfMeasure: li.dataset.uom } };
+    if (code === "Rejected") item.rejectionReason = field("reason");
+    if (code === "Backordered" && field("date")) item.scheduledShipDate = field("date");
+    return item;
+  });
+};
+
+const newKey = () => (self.crypto && crypto.randomUUID ? crypto.randomUUID()
+  : `${Date.now()}-${Math.random().toString(16).slice(2)}`);
+
+const replayQueue = async () => {
+  if (!self.AckQueue) return;
+  await AckQueue.replay();
+  renderQueue();
+};
+
+const askBackgroundSync = async () => {
+  try {
+    const reg = await navigator.serviceWorker.ready;
+    if (reg.sync) await reg.sync.register("acorn-acks");
+  } catch (err) { /* no Background Sync: the next start or the online event replays */ }
+};
+
+// Offline, an answer is saved in IndexedDB with its idempotency key and the PO version.
+document.addEventListener("submit", async (event) => {
+  const form = event.target.closest("[data-ack-form]");
+  if (!form || navigator.onLine || !self.AckQueue || event.defaultPrevented) return;
+  event.preventDefault();
+  await AckQueue.add({
+    po: poBox.dataset.poDetail, url: form.dataset.api, key: newKey(), csrf: csrfToken(),
+    body: { items: itemsFromForm(form), poVersion: form.dataset.version, confirmRisks: false },
+  });
+  showQueueState("queued");
+  askBackgroundSync();
+});
+
+// The newest offline answer of this PO, and the server's view once it was sent.
+const renderQueue = async () => {
+  if (!poBox || !self.AckQueue) return;
+  const mine = (await AckQueue.all()).filter((e) => e.po === poBox.dataset.poDetail);
+  const last = mine[mine.length - 1];
+  if (!last) return;
+  if (last.state === "sent" && navigator.onLine) {
+    try {
+      const res = await fetch(poBox.dataset.statusUrl, { credentials: "same-origin" });
+      const state = (await res.json()).acknowledgementState;
+      if (["accepted", "failed", "mismatch"].includes(state)) {
+        last.state = state === "mismatch" ? "failed" : state;
+        await AckQueue.put(last);
+      }
+    } catch (err) { /* offline again: show what we know */ }
+  }
+  showQueueState(last.state, last.state === "refused" ? last.reason : "");
+  if (last.state === "sent") setTimeout(renderQueue, 2000);
+};
+
+// An answer sent online shows pending until Amazon answers; then the page shows the outcome.
+const pendingLabel = document.querySelector("[data-po-detail] [data-ack-state='pending']");
+if (poBox && pendingLabel) {
+  const poll = async () => {
+    try {
+      const res = await fetch(poBox.dataset.statusUrl, { credentials: "same-origin" });
+      if ((await res.json()).acknowledgementState !== "pending") { window.location.reload(); return; }
+    } catch (err) { /* offline: try again */ }
+    setTimeout(poll, 2000);
+  };
+  setTimeout(poll, 2000);
+}
+
+window.addEventListener("online", () => { showOnline(); replayQueue(); });
+if (navigator.onLine) replayQueue(); // "on next start" where Background Sync is missing
+else renderQueue();
+
+// After sign-out, answers saved offline belong to nobody: drop them with the caches.
+if (document.querySelector("[data-signed-out]") && self.AckQueue) AckQueue.clear().catch(() => {});

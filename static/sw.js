@@ -1,7 +1,12 @@
 // ACORN service worker: app shell precache, network-first pages with an offline fallback.
-const VERSION = "v2";
+const VERSION = "v3";
 const SHELL_CACHE = `acorn-shell-${VERSION}`;
-const SHELL = ["/offline", "/static/app.css", "/static/app.js", "/static/icons/icon-192.png"];
+const SHELL = ["/offline", "/static/app.css", "/static/app.js", "/static/ackqueue.js",
+  "/static/icons/icon-192.png"];
+// Issue 5: the inbox and the last opened POs stay readable offline (dropped at sign-out).
+const PAGES_CACHE = "acorn-pages";
+const KEEP_POS = 20;
+importScripts("/static/ackqueue.js");
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
@@ -19,6 +24,11 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET" || new URL(request.url).origin !== self.location.origin) return;
   if (request.mode === "navigate") {
+    const path = new URL(request.url).pathname;
+    if (path === "/orders" || /^\/orders\/[A-Za-z0-9]+$/.test(path)) {
+      event.respondWith(ordersPage(request, path));
+      return;
+    }
     event.respondWith(fetch(request).catch(() => caches.match("/offline")));
     return;
   }
@@ -80,4 +90,32 @@ self.addEventListener("notificationclick", (event) => {
     }
     await self.clients.openWindow(target);
   })());
+});
+
+// --- Purchase orders (issue 5): readable offline, answers replayed by Background Sync. ---------
+async function ordersPage(request, path) {
+  const cache = await caches.open(PAGES_CACHE);
+  // Search and paging variants are not kept: offline shows the plain inbox.
+  const key = new URL(path, self.location.origin).href;
+  try {
+    const response = await fetch(request);
+    if (response.ok && !response.redirected) {
+      await cache.put(key, response.clone());
+      trimPages(cache);
+    }
+    return response;
+  } catch (err) {
+    return (await cache.match(key)) || (await cache.match(new URL("/orders", self.location.origin).href))
+      || caches.match("/offline");
+  }
+}
+
+async function trimPages(cache) {
+  const pos = (await cache.keys()).filter((r) => new URL(r.url).pathname !== "/orders");
+  // Cache keys keep insertion order; a re-put moves a page to the end (delete, then put).
+  await Promise.all(pos.slice(0, Math.max(0, pos.length - KEEP_POS)).map((r) => cache.delete(r)));
+}
+
+self.addEventListener("sync", (event) => {
+  if (event.tag === "acorn-acks") event.waitUntil(self.AckQueue.replay());
 });

@@ -34,10 +34,11 @@ def test_every_state_changing_route_refuses_without_csrf_token(app):
         url = _fill(rule)
         for method in sorted(rule.methods & STATE_CHANGING):
             if url.startswith("/api/"):
-                # The API takes no cookies (Bearer tokens only), so a forged cross-site request
-                # carries no credentials: refused as unauthenticated.
-                r = client.open(url, method=method, json={})
-                assert r.status_code == 401, (method, url, r.status_code)
+                # The API takes the session too (issue 5): its writes need X-CSRFToken.
+                for headers in ({}, {"X-CSRFToken": "forged"}):
+                    r = client.open(url, method=method, json={}, headers=headers)
+                    assert r.status_code == 400, (method, url, r.status_code)
+                    assert r.get_json()["error"]["code"] == "csrf_failed", (method, url)
             else:
                 r = client.open(url, method=method, data={"role": "viewer", "name": "n"})
                 assert r.status_code == 400, (method, url, r.status_code)

@@ -60,10 +60,13 @@ def test_create_in_settings_shown_once_then_revoke(app, client):
     assert r.status_code == 401 and r.get_json()["error"]["code"] == "unauthenticated"
 
 
-def test_api_takes_tokens_only_and_pages_take_cookies_only(app, client):
+def test_api_takes_tokens_or_session_and_pages_take_cookies_only(app, client):
     user = sign_in(client)
-    # The browser session does not open the API.
+    # Issue 5: the browser session opens the API too (its writes need X-CSRFToken).
     r = client.get("/api/v1/me")
+    assert r.status_code == 200 and r.get_json()["token"] is None
+    # A bad token never falls back to the cookie.
+    r = client.get("/api/v1/me", headers=_bearer("acorn_wrong"))
     assert r.status_code == 401 and r.get_json()["error"]["code"] == "unauthenticated"
     _token, raw = tokens.create_token(user, "script")
     db.session.commit()

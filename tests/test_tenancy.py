@@ -67,6 +67,16 @@ def _other_features_objects(vendor_b, user_b, po_b) -> dict:
         db.session.add(device)
         db.session.flush()
         ids["device_id"] = device.id
+    try:
+        from webapp.orders.models import AckApproval
+    except ImportError:
+        AckApproval = None
+    if AckApproval is not None:  # dual control (issue 5)
+        approval = AckApproval(vendor_id=vendor_b.id, purchase_order_id=po_b.id, answers=[],
+                               rejected_value=1, currency="USD", requested_by_id=user_b.id)
+        db.session.add(approval)
+        db.session.flush()
+        ids["approval_id"] = approval.id
     return ids
 
 

@@ -58,6 +58,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.auth.routes import bp as auth_bp
     from webapp.auth.routes import init_app as init_auth
     from webapp.core.routes import bp as core_bp
+    from webapp.dashboards.routes import bp as dashboards_bp
     from webapp.mail import init_mail
     from webapp.orders.routes import bp as orders_bp
     from webapp.push.routes import bp as push_bp
@@ -73,6 +74,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(amazon_bp)
     app.register_blueprint(orders_bp)
     app.register_blueprint(push_bp)
+    app.register_blueprint(dashboards_bp)
     init_api(app)
     init_mail(app)
 

@@ -1,6 +1,7 @@
 """Every model, imported once so Alembic and `create_app` see the whole schema."""
 
 from webapp.amazon.models import OutboxMessage, OutboxState, SyncState
+from webapp.api.models import IdempotencyKey
 from webapp.audit.models import AuditEntry
 from webapp.auth.models import (
     ApiToken,
@@ -11,9 +12,11 @@ from webapp.auth.models import (
     UserSession,
     WebAuthnCredential,
 )
+from webapp.dashboards.models import OtifDirty, OtifFact, OtifFactState
 from webapp.events.models import Event
 from webapp.invoices.models import Invoice, InvoiceLine, InvoicePhoto
 from webapp.orders.models import (
+    AckApproval,
     Acknowledgement,
     AcknowledgementLine,
     AckState,
@@ -35,4 +38,8 @@ __all__ = [
     "VendorCode", "VendorEmailDomain", "WebAuthnCredential",
     # Web push (issue 6)
     "Alert", "AlertPreference", "PushDelivery", "PushSubscription",
+    # Purchase orders (issue 5)
+    "AckApproval", "IdempotencyKey",
+    # Dashboards (issue 8)
+    "OtifDirty", "OtifFact", "OtifFactState",
 ]

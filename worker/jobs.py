@@ -30,7 +30,19 @@ def enqueue_vendor_syncs(feeds: list[str]) -> list[str]:
 
 def send_outbox_message(message_id: int) -> str:
     """Send one outbox message to Amazon (no-op unless it is pending and due)."""
-    return outbox.send_message(message_id)
+    state = outbox.send_message(message_id)
+    _watch(message_id, state)
+    return state
+
+
+def _watch(message_id: int, state: str) -> None:
+    """After Amazon accepted an acknowledgement, let the watchdog compare Amazon's view."""
+    from webapp.extensions import db
+    from webapp.orders import watchdog
+
+    message = db.session.get(outbox.OutboxMessage, message_id)
+    if state == "succeeded" and message is not None and message.kind == "acknowledgement":
+        watchdog.verify_acknowledgement(message.subject_id)
 
 
 def sweep_outbox() -> dict:
@@ -38,5 +50,7 @@ def sweep_outbox() -> dict:
     found = outbox.sweep()
     sent = {m: outbox.send_message(m) for m in found["due"]}
     polled = {m: outbox.poll_transaction(m) for m in found["submitted"]}
+    for message_id, state in {**sent, **polled}.items():
+        _watch(message_id, state)
     resolved = {m: outbox.resolve_unknown(m) for m in found["unknown"]}
     return {"stale": found["stale"], "sent": sent, "polled": polled, "resolved": resolved}

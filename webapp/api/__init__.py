@@ -1,4 +1,4 @@
-"""The JSON API at /api/v1, authenticated only by `Authorization: Bearer <token>`.
+"""The JSON API at /api/v1, authenticated by `Authorization: Bearer <token>` or a session.
 
 Add endpoints from any feature:
 
@@ -11,7 +11,8 @@ Add endpoints from any feature:
 
 `current_user` is the token's user; the role checked is the token's (never above the user's).
 Errors are JSON: {"error": {"code": "not_found", "message": "..."}} with a stable `code`.
-The API takes no cookies, so it needs no CSRF token (the whole blueprint is CSRF-exempt).
+Bearer-token requests need no CSRF token; requests authenticated by the browser session (the
+app's own JavaScript) must send `X-CSRFToken` on writes, or get 400 `csrf_failed`.
 Blueprint routes must be added before `create_app` registers the blueprint: import your module
 in `webapp.api.routes` (below) or register yours before.
 """
@@ -44,8 +45,33 @@ def _json_http_error(exc: HTTPException):
     return api_error(exc.code or 500, exc.description or exc.name)
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _csrf_for_session_writes():
+    """Require X-CSRFToken on writes authenticated by the session cookie (never for tokens)."""
+    from flask import g
+    from flask_login import current_user
+    from flask_wtf.csrf import CSRFError
+
+    from webapp.extensions import csrf
+
+    if request.method in SAFE_METHODS or not getattr(current_user, "is_authenticated", False):
+        return None
+    if g.get("api_token") is not None:
+        return None
+    try:
+        csrf.protect()
+    except CSRFError as exc:
+        return api_error(400, exc.description, "csrf_failed")
+    return None
+
+
+api_bp.before_request(_csrf_for_session_writes)
+
+
 def init_api(app: Flask) -> None:
-    """Register the API blueprint, exempt from CSRF, with JSON errors."""
+    """Register the API blueprint (CSRF only for session writes) with JSON errors."""
     from webapp.api import routes  # noqa: F401 - attaches the endpoints
     from webapp.extensions import csrf
 

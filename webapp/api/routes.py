@@ -9,18 +9,33 @@ from webapp.api import api_bp
 from webapp.auth.access import permissions_of, require_permission
 
 
+@api_bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3 document of ACORN's JSON API: each feature contributes its paths."""
+    from webapp.dashboards.api import DASHBOARD_OPENAPI_PATHS
+    from webapp.orders.openapi import document
+
+    doc = document()
+    doc["info"]["title"] = "ACORN API"
+    doc["paths"].update(DASHBOARD_OPENAPI_PATHS)
+    return jsonify(doc)
+
+
 @api_bp.get("/me")
 @require_permission("account.manage")
 def me():
-    """Describe the token's user, vendor and role."""
-    token = g.api_token
+    """Describe the caller's user, vendor and role (the token's, or the session's)."""
+    token = g.get("api_token")
+    role = token.role if token is not None else current_user.role
     return jsonify(
         user={"id": current_user.id, "email": current_user.email},
         vendor={"id": current_user.vendor_id, "name": current_user.vendor.name,
                 "timezone": current_user.vendor.timezone},
-        token={"id": token.id, "name": token.name, "role": token.role},
-        permissions=sorted(permissions_of(token.role)),
+        token={"id": token.id, "name": token.name, "role": token.role} if token else None,
+        permissions=sorted(permissions_of(role)),
     )
 
 
+from webapp.dashboards import api as _dashboards_api  # noqa: E402,F401 - /api/v1/dashboards (issue 8)
+from webapp.orders import api as _orders_api  # noqa: E402,F401 - /api/v1/purchase-orders (issue 5)
 from webapp.push import api as _push_api  # noqa: E402,F401 - /api/v1/push/... (issue 6)

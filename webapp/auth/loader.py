@@ -2,7 +2,8 @@
 
 Browser requests carry a random session id in the (signed) Flask session cookie; it is looked
 up by hash in `user_sessions`, so logout, password and factor changes end it server-side. The
-JSON API (/api/v1) accepts only `Authorization: Bearer <token>` and ignores cookies.
+JSON API (/api/v1) takes `Authorization: Bearer <token>` or, for the app's own pages, the same
+session cookie; a session-authenticated write must carry `X-CSRFToken` (see webapp.api).
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ def is_api_request() -> bool:
 
 @login_manager.request_loader
 def load_user_from_request(_request) -> User | None:
-    """Load the user of this request: a Bearer token in the API, the session cookie elsewhere."""
-    if is_api_request():
-        header = request.headers.get("Authorization", "")
+    """Load the user of this request: a Bearer token (API only), else the session cookie."""
+    header = request.headers.get("Authorization", "") if is_api_request() else ""
+    if header:
+        # A presented token decides alone: a bad token never falls back to the cookie.
         scheme, _, raw = header.partition(" ")
         if scheme.lower() != "bearer":
             return None
@@ -55,7 +57,8 @@ def unauthorized():
     """Answer 401 JSON in the API; send browsers to the sign-in page."""
     if is_api_request():
         body = {"error": {"code": "unauthenticated",
-                          "message": "Send a valid API token: Authorization: Bearer <token>"}}
+                          "message": "Sign in, or send a valid API token: "
+                                     "Authorization: Bearer <token>"}}
         return jsonify(body), 401
     return redirect(url_for("auth.login", next=request.full_path if request.method == "GET"
                             else None))

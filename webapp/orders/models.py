@@ -115,6 +115,8 @@ class PurchaseOrderLine(db.Model):
     __table_args__ = (
         UniqueConstraint("purchase_order_id", "item_sequence_number"),
         Index("ix_purchase_order_lines_vendor_asin", "vendor_id", "asin"),
+        # The inbox search by SKU (issue 5).
+        Index("ix_purchase_order_lines_vendor_sku", "vendor_id", "vendor_sku"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -228,3 +230,35 @@ class Receipt(db.Model):
     received_eaches: Mapped[int]
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApprovalState(StrEnum):
+    """Where a dual-control request stands."""
+
+    WAITING = "waiting"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+class AckApproval(db.Model):
+    """A rejection above the vendor's limit, waiting for a second manager (dual control)."""
+
+    __tablename__ = "ack_approvals"
+    __table_args__ = (Index("ix_ack_approvals_vendor_state", "vendor_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"))
+    purchase_order_id: Mapped[int] = mapped_column(
+        ForeignKey("purchase_orders.id", ondelete="CASCADE"), index=True
+    )
+    # The answers as the API body has them, so an approval sends exactly what was asked.
+    answers: Mapped[list] = mapped_column(JSON)
+    rejected_value: Mapped[Decimal] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(String(3))
+    state: Mapped[str] = mapped_column(String(16), default=ApprovalState.WAITING.value)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledgement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("acknowledgements.id", ondelete="SET NULL"))

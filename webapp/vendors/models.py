@@ -29,6 +29,9 @@ class Vendor(db.Model):
     return_rate_threshold_percent: Mapped[Decimal] = mapped_column(
         Numeric(5, 2), default=Decimal("10")
     )
+    # Dual control: rejecting lines worth more than this (vendor currency) needs a second
+    # manager's approval. None: off.
+    dual_control_reject_above: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
     # SP-API credentials (Login with Amazon); secrets are encrypted at rest (webapp.crypto).
     spapi_region: Mapped[str] = mapped_column(String(2), default="na")
     spapi_client_id: Mapped[str | None] = mapped_column(String(200))
