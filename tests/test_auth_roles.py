@@ -10,6 +10,7 @@ PUBLIC_ENDPOINTS = {
     "static", "core.index", "core.healthz", "core.service_worker", "core.manifest",
     "core.offline", "auth.login", "auth.code", "auth.passkey_options", "auth.passkey_verify",
     "auth.invite", "auth.enrol", "auth.logout", "auth.logout_page", "dev.dev_outbox",
+    "api.openapi",  # the API's description is public; every operation in it needs sign-in
 }
 
 
