@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, abort, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
@@ -49,6 +49,7 @@ def init_security(app: Flask) -> None:
     limiter.init_app(app)
     # First of all before_request hooks, so Flask-Login and Flask-WTF start from a clean `g`.
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_state)
+    app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
 
 
@@ -61,6 +62,22 @@ REQUEST_SCOPED = ("_login_user", "csrf_token", "api_token", "user_session", "pri
 def _fresh_request_state() -> None:
     for key in REQUEST_SCOPED:
         g.pop(key, None)
+
+
+def _refuse_nul_characters() -> None:
+    """Refuse input holding NUL characters: no text column may store them (PostgreSQL raises).
+
+    In the path they cannot name anything that exists (404); in the query, form or JSON body
+    they are malformed input (400). One check here instead of one per field.
+    """
+    if any("\x00" in str(v) for v in (request.view_args or {}).values()):
+        abort(404)
+    if request.query_string and b"%00" in request.query_string.lower():
+        abort(400, description="Input must not contain NUL characters.")
+    if any("\x00" in value for value in request.form.values()):
+        abort(400, description="Input must not contain NUL characters.")
+    if request.is_json and (b"\\u0000" in request.get_data() or b"\x00" in request.get_data()):
+        abort(400, description="Input must not contain NUL characters.")
 
 
 def _security_headers(response):
