@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import functools
+
 from cryptography.fernet import Fernet, MultiFernet
 from flask import current_app
 
 
-def _fernet() -> MultiFernet:
-    keys = [k.strip() for k in current_app.config["DATA_ENCRYPTION_KEYS"].split(",") if k.strip()]
-    return MultiFernet([Fernet(k) for k in keys])
+@functools.lru_cache(maxsize=8)
+def _cipher_for(keys: str) -> MultiFernet:
+    return MultiFernet([Fernet(k.strip()) for k in keys.split(",") if k.strip()])
+
+
+def cipher(config=None) -> MultiFernet:
+    """The MultiFernet of DATA_ENCRYPTION_KEYS (first key encrypts, all decrypt), built once."""
+    return _cipher_for((config or current_app.config)["DATA_ENCRYPTION_KEYS"])
 
 
 def encrypt(plaintext: str) -> bytes:
     """Encrypt with the first configured key."""
-    return _fernet().encrypt(plaintext.encode())
+    return cipher().encrypt(plaintext.encode())
 
 
 def decrypt(token: bytes) -> str:
     """Decrypt with any configured key."""
-    return _fernet().decrypt(bytes(token)).decode()
+    return cipher().decrypt(bytes(token)).decode()

@@ -18,11 +18,11 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from cryptography.fernet import Fernet, MultiFernet
+from cryptography.fernet import MultiFernet
 from flask import current_app
 
 from webapp.amazon import schemas
-from webapp.crypto import decrypt
+from webapp.crypto import cipher, decrypt
 from webapp.redis_conn import get_redis
 
 log = logging.getLogger(__name__)
@@ -247,7 +247,7 @@ class SpApiClient:
     ):
         self.credentials = credentials
         # Encrypts the cached access token; held here so the client works outside a request.
-        self.cipher = cipher or _cipher(current_app.config)
+        self.cipher = cipher or cipher(current_app.config)
         self.endpoint = endpoint.rstrip("/")
         self.token_url = token_url
         self.redis = redis_client
@@ -276,7 +276,7 @@ class SpApiClient:
             max_attempts=app.config.get("SPAPI_MAX_ATTEMPTS", 8),
             backoff_base=app.config.get("SPAPI_BACKOFF_BASE_SECONDS", 0.2),
             validate_responses=app.config.get("SPAPI_VALIDATE_RESPONSES", app.testing),
-            cipher=_cipher(app.config),
+            cipher=cipher(app.config),
         )
 
     def close(self) -> None:
@@ -457,11 +457,6 @@ class SpApiClient:
 def _ssl_context() -> ssl.SSLContext:
     """One verified TLS context per process: building one costs more than a sandbox call."""
     return ssl.create_default_context()
-
-
-def _cipher(config) -> MultiFernet:
-    keys = [k.strip() for k in config["DATA_ENCRYPTION_KEYS"].split(",") if k.strip()]
-    return MultiFernet([Fernet(k) for k in keys])
 
 
 def _query_value(value: Any) -> str:
