@@ -59,11 +59,13 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.auth.routes import init_app as init_auth
     from webapp.core.routes import bp as core_bp
     from webapp.dashboards.routes import bp as dashboards_bp
+    from webapp.invoices.routes import bp as invoices_bp
     from webapp.mail import init_mail
     from webapp.orders.routes import bp as orders_bp
     from webapp.push.routes import bp as push_bp
     from webapp.security import init_security
     from webapp.settings.routes import bp as settings_bp
+    from webapp.shipments.routes import bp as shipments_bp
 
     app.register_blueprint(core_bp)
     init_security(app)  # headers on every response, Flask-Limiter
@@ -75,6 +77,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(orders_bp)
     app.register_blueprint(push_bp)
     app.register_blueprint(dashboards_bp)
+    app.register_blueprint(invoices_bp)
+    app.register_blueprint(shipments_bp)
     init_api(app)
     init_mail(app)
 
