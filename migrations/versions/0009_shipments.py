@@ -1,7 +1,7 @@
 """shipments: ship plans, cartons, SSCC serials, dispatch evidence (issue 11)
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-22 12:00:00
 
 """
@@ -12,8 +12,8 @@ import webapp.db_types
 
 
 # revision identifiers, used by Alembic.
-revision = '0008'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

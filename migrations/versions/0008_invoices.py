@@ -1,7 +1,7 @@
-"""invoices: invoice capture, photos, OCR and pre-flight checks (issue 7)
+"""invoices: pre-flight checks, OCR prefill, submission and status (issue 7)
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-22 12:00:00
 
 """
@@ -12,8 +12,8 @@ import webapp.db_types
 
 
 # revision identifiers, used by Alembic.
-revision = '0007'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
