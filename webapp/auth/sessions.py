@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from webapp.auth.models import User, UserSession
 from webapp.db_types import utcnow
@@ -40,7 +41,11 @@ def load_session(sid: str | None) -> UserSession | None:
     """Return the live session for a cookie id: not revoked, not idle too long, not too old."""
     if not sid or len(sid) > 100:
         return None
-    row = db.session.scalar(select(UserSession).where(UserSession.sid_hash == _hash(sid)))
+    # One round trip for what every page needs: the session, its user and the user's vendor
+    # (time zone, currency) instead of three lazy loads.
+    row = db.session.scalar(
+        select(UserSession).options(joinedload(UserSession.user).joinedload(User.vendor))
+        .where(UserSession.sid_hash == _hash(sid)))
     if row is None or row.revoked_at is not None:
         return None
     now = utcnow()

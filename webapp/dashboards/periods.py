@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import g, has_request_context
 from sqlalchemy import func, select
 
 from webapp.amazon.models import SyncState
@@ -63,12 +64,18 @@ def parse_weeks(value: str | None, default: int = 13) -> int:
 
 def last_synced(vendor_id: int, feeds: tuple[str, ...]) -> datetime | None:
     """Return when the oldest of `feeds` last synced successfully (None: never)."""
-    rows = db.session.execute(
-        select(SyncState.feed, func.max(SyncState.last_success_at))
-        .where(SyncState.vendor_id == vendor_id, SyncState.feed.in_(feeds))
-        .group_by(SyncState.feed)
-    ).all()
-    seen = {feed: at for feed, at in rows if at is not None}
+    synced = _synced_feeds(vendor_id)
+    seen = [synced[feed] for feed in feeds if synced.get(feed) is not None]
     if len(seen) < len(feeds):
         return None
-    return min(seen.values())
+    return min(seen)
+
+
+def _synced_feeds(vendor_id: int) -> dict[str, datetime | None]:
+    # Every feed at once, kept for the rest of the request: the overview asks four times.
+    memo = g.setdefault("dashboard_synced", {}) if has_request_context() else {}
+    if vendor_id not in memo:
+        memo[vendor_id] = dict(db.session.execute(
+            select(SyncState.feed, func.max(SyncState.last_success_at))
+            .where(SyncState.vendor_id == vendor_id).group_by(SyncState.feed)).all())
+    return memo[vendor_id]

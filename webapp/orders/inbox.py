@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, or_, select, tuple_, union
+from sqlalchemy.orm import defer
 
 from webapp.db_types import utcnow
 from webapp.extensions import db
@@ -131,6 +132,9 @@ def inbox_page(vendor_id: int, query: InboxQuery) -> InboxPage:
                 bindparam("due", after[0], type_=PurchaseOrder.ack_due_at.type),
                 bindparam("po_id", after[1])))
         stmt = stmt.order_by(PurchaseOrder.ack_due_at, PurchaseOrder.id).limit(limit + 1)
+        # A list never shows the party addresses or import details: skip reading and
+        # decoding their JSON for every row (still loaded on access).
+        stmt = stmt.options(defer(PurchaseOrder.parties), defer(PurchaseOrder.import_details))
         orders += db.session.scalars(stmt)
     orders.sort(key=lambda po: (po.ack_due_at, po.id))
     more = len(orders) > limit

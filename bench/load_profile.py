@@ -1,0 +1,177 @@
+"""CPU cost per request of the load test's mix, measured in-process (robust to machine load).
+
+`python -m bench.load_profile [--profile PAGE] [--rounds N]`: the app as gunicorn runs it in
+`python -m bench load` (JSON logs, metrics, WhiteNoise) against the seeded scratch database,
+a Flask test client carrying a real session cookie; prints CPU ms (time.process_time), wall ms
+and SQL statements per request for each page of the mix. `--profile inbox` adds cProfile's
+top functions for that page. Acknowledgements use unanswered POs of the scratch database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _setup_env(work: Path, database_url: str, redis_url: str) -> None:
+    # Same settings as the gunicorn the load test starts; read when config is imported.
+    os.environ.update({"DATABASE_URL": database_url, "REDIS_URL": redis_url,
+                       "ACORN_INSTANCE_DIR": str(work / "instance"), "ACORN_ENV": "development",
+                       "LOG_FORMAT": "json", "STATIC_WHITENOISE": "1", "METRICS_ENABLED": "1",
+                       "PROMETHEUS_MULTIPROC_DIR": str(work / "prometheus")})
+    (work / "prometheus").mkdir(parents=True, exist_ok=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure each page of the load mix; optionally print a cProfile of one."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument("--profile", choices=["redirect", "inbox", "po", "dashboard", "ack"])
+    parser.add_argument("--acks", type=int, default=10)
+    parser.add_argument("--sql", action="store_true", help="print each page's SQL once")
+    parser.add_argument("--dump", help="write the cProfile data of --profile to this file")
+    args = parser.parse_args(argv)
+
+    from bench import bench_load
+    from webapp.embedded_redis import EmbeddedRedis
+
+    work = Path(tempfile.mkdtemp(prefix="acorn-loadprof-"))
+    redis_server = EmbeddedRedis(work / "redis")
+    redis_url = redis_server.start()
+    database_url = bench_load.scratch_database_url()
+    _setup_env(work, database_url, redis_url)
+    data = bench_load.prepare(database_url, redis_url, str(work / "instance"), 100_000, 1)
+    try:
+        return _measure(data, args, database_url, redis_url, work)
+    finally:
+        redis_server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _measure(data: dict, args, database_url: str, redis_url: str, work: Path) -> int:
+    import gzip
+    import logging
+    import random
+
+    import sqlalchemy as sa
+
+    from bench.bench_load import CSRF
+    from config import Config
+    from webapp import create_app
+    from webapp.extensions import db
+
+    class ProfileConfig(Config):
+        SQLALCHEMY_DATABASE_URI = database_url
+        REDIS_URL = redis_url
+        INSTANCE_DIR = str(work / "instance")
+        LOG_FORMAT = "json"
+        STATIC_WHITENOISE = True
+        METRICS_ENABLED = True
+
+    app = create_app(ProfileConfig)
+    rendering = [0.0]
+    import flask.templating
+
+    original_render = flask.templating._render
+
+    def timed_render(*a, **k):  # CPU spent rendering templates, reported apart
+        c0 = time.process_time()
+        try:
+            return original_render(*a, **k)
+        finally:
+            rendering[0] += time.process_time() - c0
+
+    flask.templating._render = timed_render
+    logging.getLogger().setLevel(logging.WARNING)  # JSON app logs stay on; no noise here
+    client = app.test_client()
+    client.set_cookie(data["cookie_name"], data["cookies"][0])
+    # What a browser (and the load generator) sends: the answer is compressed.
+    client.environ_base["HTTP_ACCEPT_ENCODING"] = os.environ.get("PROFILE_ENCODING",
+                                                                 "br, gzip, deflate")
+    statements = [0]
+    with app.app_context():
+        def count(conn, cursor, statement, *rest):
+            statements[0] += 1
+            if args.sql and show[0]:
+                print("   SQL", " ".join(statement.split())[:220])
+
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+    show = [False]
+    rng = random.Random(1)
+    fresh = iter(data["fresh"])
+
+    def ack():
+        number = next(fresh)
+        page = client.get(f"/orders/{number}")
+        body = page.get_data()
+        if page.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        elif page.headers.get("Content-Encoding") == "br":
+            import brotli
+
+            body = brotli.decompress(body)
+        token = CSRF.search(body.decode()).group(1)
+        return client.post(f"/orders/{number}/accept-all", data={"csrf_token": token})
+
+    pages = {
+        # Not in the mix: a signed-in request doing nothing but redirect (the fixed cost).
+        "redirect": lambda: client.get("/"),
+        "inbox": lambda: client.get("/orders"),
+        "po": lambda: client.get(f"/orders/{rng.choice(data['pos'])}"),
+        "dashboard": lambda: client.get("/dashboards"),
+        "ack": ack,
+    }
+    for name, call in pages.items():
+        rounds = args.acks if name == "ack" else args.rounds
+        for _ in range(3 if name != "ack" else 0):
+            call()  # warm caches, pools and compiled statements
+        cpu, wall, sql, tmpl = [], [], [], []
+        profiler = cProfile.Profile(time.process_time) if args.profile == name else None
+        for n in range(rounds):
+            show[0] = n == 0
+            if show[0] and args.sql:
+                print(f"-- {name}")
+            statements[0] = 0
+            rendering[0] = 0.0
+            c0, w0 = time.process_time(), time.perf_counter()
+            if profiler:
+                profiler.enable()
+            response = call()
+            if profiler:
+                profiler.disable()
+            cpu.append((time.process_time() - c0) * 1000)
+            wall.append((time.perf_counter() - w0) * 1000)
+            sql.append(statements[0])
+            tmpl.append(rendering[0] * 1000)
+            if response.status_code not in (200, 302, 303):
+                print(f"{name}: status {response.status_code}", file=sys.stderr)
+                return 1
+        counter = cProfile.Profile()  # Python function calls: a load-independent measure
+        for _ in range(3 if name != "ack" else 1):
+            counter.runcall(call)
+        calls = pstats.Stats(counter).total_calls // (3 if name != "ack" else 1)
+        print(f"{name:10s} py calls {calls:6d}  cpu ms median {statistics.median(cpu):6.2f}  mean "
+              f"{statistics.fmean(cpu):6.2f}  templates {statistics.median(tmpl):5.2f}  "
+              f"wall ms median {statistics.median(wall):6.2f}  "
+              f"sql {statistics.median(sql):.0f}  status {response.status_code}  "
+              f"bytes {len(response.get_data())}", flush=True)
+        if profiler:
+            if args.dump:
+                profiler.dump_stats(args.dump)
+            stats = pstats.Stats(profiler).sort_stats("cumulative")
+            stats.print_stats(45)
+            stats.sort_stats("tottime").print_stats(30)
+    print(f"load average {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
