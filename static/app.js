@@ -149,6 +149,33 @@ const acornPush = (() => {
 })();
 window.acornPush = acornPush;
 
+// Signing out stops alerts to this device: the logout form carries this browser's push
+// endpoint (the server deletes that device of the user) and the browser unsubscribes.
+const pushEndpointForSignOut = async () => {
+  if (!("serviceWorker" in navigator)) return null;
+  const reg = await navigator.serviceWorker.getRegistration();
+  const sub = reg && reg.pushManager ? await reg.pushManager.getSubscription() : null;
+  if (!sub) return null;
+  const endpoint = sub.endpoint;
+  try { await sub.unsubscribe(); } catch (err) { /* the server still forgets it */ }
+  return endpoint;
+};
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!form.matches || !form.matches("form[action$='/logout']") || form.dataset.pushChecked) return;
+  event.preventDefault();
+  form.dataset.pushChecked = "1";
+  const giveUp = new Promise((resolve) => setTimeout(() => resolve(null), 1500));
+  Promise.race([pushEndpointForSignOut().catch(() => null), giveUp]).then((endpoint) => {
+    if (endpoint) {
+      const input = document.createElement("input");
+      input.type = "hidden"; input.name = "push_endpoint"; input.value = endpoint;
+      form.appendChild(input);
+    }
+    form.submit();
+  });
+});
+
 // --- Purchase orders (issue 5): live countdowns, answer status, offline answers. -------------
 // The server picks each deadline's colour; this only keeps the text and colour current.
 const refreshCountdowns = () => {
@@ -164,7 +191,10 @@ const refreshCountdowns = () => {
 if (document.querySelector("[data-due]")) setInterval(refreshCountdowns, 30000);
 
 const offlineNote = document.querySelector("[data-offline-note]");
-const showOnline = () => { if (offlineNote) offlineNote.hidden = navigator.onLine; };
+// data-from-cache: the service worker served this page from its cache (network down or slow).
+const showOnline = () => {
+  if (offlineNote) offlineNote.hidden = navigator.onLine && !offlineNote.hasAttribute("data-from-cache");
+};
 window.addEventListener("offline", showOnline);
 showOnline();
 
@@ -203,6 +233,16 @@ const replayQueue = async () => {
   if (!self.AckQueue) return;
   await AckQueue.replay();
   renderQueue();
+  renderQueueSummary();
+};
+
+// Issue 9: the inbox counts answers still waiting in the offline queue.
+const renderQueueSummary = async () => {
+  const box = document.querySelector("[data-queue-summary]");
+  if (!box || !self.AckQueue) return;
+  const waiting = (await AckQueue.all()).filter((e) => e.state === "queued").length;
+  box.textContent = box.dataset.msgQueued.replace("{n}", waiting);
+  box.hidden = waiting === 0;
 };
 
 const askBackgroundSync = async () => {
@@ -260,7 +300,7 @@ if (poBox && pendingLabel) {
 
 window.addEventListener("online", () => { showOnline(); replayQueue(); });
 if (navigator.onLine) replayQueue(); // "on next start" where Background Sync is missing
-else renderQueue();
+else { renderQueue(); renderQueueSummary(); }
 
 // After sign-out, answers saved offline belong to nobody: drop them with the caches.
 if (document.querySelector("[data-signed-out]") && self.AckQueue) AckQueue.clear().catch(() => {});

@@ -56,7 +56,7 @@ def test_detail_shows_cases_eaches_costs_and_accept_all_queues_once(app, client)
     add_po(user.vendor_id)
     html = client.get("/orders/2JK3S9VC").get_data(as_text=True)
     assert "10 cases × 12 = 120 eaches" in html
-    assert "1260.00 USD" in html  # 10.50 per each x 120
+    assert "$1,260.00" in html  # 10.50 per each x 120, in the reader's locale
     r = post(client, "/orders/2JK3S9VC/accept-all", token_from="/orders/2JK3S9VC")
     assert r.status_code == 302
     po = db.session.scalar(select(PurchaseOrder).where(PurchaseOrder.po_number == "2JK3S9VC"))

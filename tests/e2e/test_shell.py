@@ -7,7 +7,7 @@ pytestmark = pytest.mark.e2e
 
 def test_start_page_has_manifest_and_active_service_worker(live_server, page):
     page.goto(live_server.url + "/")
-    assert page.locator("nav.bottom-nav a").count() == 4
+    assert page.locator("nav.bottom-nav a").count() == 5  # + Invoices, Shipments
     manifest_href = page.locator('link[rel="manifest"]').get_attribute("href")
     manifest = page.request.get(live_server.url + manifest_href)
     assert manifest.ok and manifest.json()["display"] == "standalone"
