@@ -68,11 +68,15 @@ class PushService:
     expected_vapid_key: str | None = None  # the app server's public key, when known
     answer: Answer = field(default_factory=Answer)
     requests: list[Received] = field(default_factory=list)
+    delay: float = 0.0  # seconds before each answer: a push service across the internet
 
     def __post_init__(self) -> None:
         self._devices: dict[str, _Device] = {}
         self._per_token: dict[str, list[Answer]] = {}
         self._hang_after: int | None = None
+        self._hang_from: int | None = None
+        self._taken = 0  # requests answered or being answered (counted before decrypting)
+        self.held = 0  # requests being held right now
         self._lock = threading.Lock()
         self.release = threading.Event()
         self.hanging = threading.Event()  # set while a request is held
@@ -131,6 +135,10 @@ class PushService:
         """Hang (after decrypting) the request that comes when `count` were already taken."""
         self._hang_after = count
 
+    def hang_from(self, count: int | None) -> None:
+        """Hang every request that comes when `count` were already taken (all senders stall)."""
+        self._hang_from = count
+
     def delivered(self, status: int = 201) -> list[Received]:
         """Requests answered with `status` whose message decrypted and verified."""
         return [r for r in self.requests if r.status == status and r.payload is not None]
@@ -185,11 +193,14 @@ class PushService:
 
     def _next_answer(self, token: str) -> Answer:
         with self._lock:
+            self._taken += 1
             scripted = self._per_token.get(token)
             if scripted:
                 return scripted.pop(0)
             if self._hang_after is not None and len(self.requests) >= self._hang_after:
                 self._hang_after = None
+                return Answer(201, hang=True)
+            if self._hang_from is not None and self._taken > self._hang_from:
                 return Answer(201, hang=True)
             return self.answer
 
@@ -233,11 +244,17 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             record.payload = {"id": None}
         record.status = status
+        held = answer.hang and record.error is None
         with service._lock:
             service.requests.append(record)
-        if answer.hang and record.error is None:
+            service.held += held
+        if service.delay:
+            time.sleep(service.delay)
+        if held:
             service.hanging.set()
             service.release.wait(120)
+            with service._lock:
+                service.held -= 1
         self.send_response(status)
         if answer.retry_after and status == 429:
             self.send_header("Retry-After", answer.retry_after)
@@ -248,10 +265,15 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def serve_forever() -> None:
-    """Run a counting (not decrypting) service in this process; print its origin, stop on EOF."""
+    """Run a counting (not decrypting) service in this process; print its origin, stop on EOF.
+
+    PUSH_SERVICE_DELAY_MS delays every answer, as a real push service 50-200 ms away would.
+    """
+    import os
     import sys
 
-    service = PushService(verify=False).start()
+    delay = float(os.environ.get("PUSH_SERVICE_DELAY_MS", "0")) / 1000
+    service = PushService(verify=False, delay=delay).start()
     print(service.origin, flush=True)
     sys.stdin.read()
     service.stop()

@@ -219,3 +219,28 @@ def test_dispatch_makes_one_delivery_per_device_once(vendor):
         assert len(services.dispatch_due_alerts()) == 2
         assert services.dispatch_due_alerts() == []
     assert db.session.scalar(select(func.count()).select_from(PushDelivery)) == 2
+
+
+@pytest.mark.parametrize(("kind", "payload", "title", "url"), [
+    ("shipment.failed", {"shipment_id": 7, "shipment_identifier": "ASN-7",
+                         "errors": [{"code": "X", "message": "Carton has no SSCC"}]},
+     "ASN ASN-7 failed at Amazon", "/shipments/7"),
+    ("shipment.asn_overdue", {"shipment_id": 7, "shipment_identifier": "ASN-7",
+                              "shipped_at": "2026-11-20T08:00:00+00:00"},
+     "ASN not sent: shipment ASN-7", "/shipments/7"),
+    ("shipment.shortage", {"shipment_id": 7, "shipment_identifier": "ASN-7",
+                           "short_eaches": 12},
+     "Amazon received 12 units fewer than ASN ASN-7", "/shipments/7"),
+    ("invoice.mismatch", {"invoice_id": 3, "invoice_number": "INV3"},
+     "Invoice check found a mismatch on PO WORD1", "/invoices/3"),
+])
+def test_shipment_and_invoice_alerts_say_what_happened_and_link_to_it(vendor, kind, payload,
+                                                                      title, url):
+    user = make_user(vendor, "ops@acme.example")
+    po = make_po(vendor, "WORD1")
+    raise_event(vendor.id, kind, "w", purchase_order_id=po.id, payload=payload)
+    db.session.commit()
+    services.alerts_from_events()
+    [alert] = alerts_of(user)
+    assert (alert.title, alert.url) == (title, url)
+    assert alert.body and kind not in alert.title

@@ -1,4 +1,8 @@
-"""A worker killed mid-fan-out, then a fresh one: every device gets each alert exactly once."""
+"""A worker killed mid-fan-out, then a fresh one: every device gets each alert exactly once.
+
+The worker sends with several streams at once; killed, it leaves exactly the in-flight
+rows (one per stream) in doubt and never sends them again.
+"""
 
 from __future__ import annotations
 
@@ -23,12 +27,14 @@ from worker.push_jobs import scan
 pytestmark = pytest.mark.slow
 
 STALE_SECONDS = 2
+STREAMS = 4  # sends in flight at once per job (PUSH_CONCURRENCY)
 
 
 def start_worker(config, log_path, *extra_args: str) -> subprocess.Popen:
     """Start `flask worker` on the notify queue with short claim and batch settings."""
     env = process_env(config, PUSH_CLAIM_STALE_SECONDS=str(STALE_SECONDS),
-                      PUSH_TIMEOUT_SECONDS="30", PUSH_BATCH_SIZE="40")
+                      PUSH_TIMEOUT_SECONDS="30", PUSH_BATCH_SIZE="40",
+                      PUSH_CONCURRENCY=str(STREAMS))
     return subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "webapp", "worker", "--queue", "notify",
          *extra_args],
@@ -70,23 +76,30 @@ def test_worker_killed_mid_fan_out_then_restarted_delivers_each_alert_once_per_d
         db.session.commit()
         result = scan()  # 75 alerts x 2 devices, queued as 4 jobs
         assert result["deliveries"] == 150 and result["jobs"] == 4
-        service.hang_after(60)  # the 61st push hangs: the worker is mid-request when killed
+        # From the 61st push on every request hangs: each of the job's streams is stuck
+        # mid-request, its claim committed, when the worker is killed.
+        service.hang_from(60)
 
         log = tmp_path / "worker.log"
         first = start_worker(test_config, log)
         try:
-            assert service.hanging.wait(60), log.read_text()
+            deadline = time.monotonic() + 60
+            while service.held < STREAMS and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert service.held == STREAMS, log.read_text()
             kill_hard(first)
         finally:
             if first.poll() is None:
                 kill_hard(first)
-        service.release.set()  # the dead worker's connection is gone anyway
+        service.hang_from(None)
+        service.release.set()  # the dead worker's connections are gone anyway
         sent_before_restart = len(service.requests)
-        assert sent_before_restart == 61
+        assert sent_before_restart == 60 + STREAMS
 
         time.sleep(STALE_SECONDS + 0.5)
-        recovered = scan()  # marks the cut-off send in doubt, re-queues what nobody claimed
-        assert recovered["in_doubt"] == 1 and recovered["requeued"] == 150 - 61
+        recovered = scan()  # marks the cut-off sends in doubt, re-queues what nobody claimed
+        assert recovered["in_doubt"] == STREAMS
+        assert recovered["requeued"] == 150 - sent_before_restart
         second = start_worker(test_config, log, "--burst")
         assert second.wait(120) == 0, log.read_text()
 
@@ -95,7 +108,8 @@ def test_worker_killed_mid_fan_out_then_restarted_delivers_each_alert_once_per_d
         assert set(counts.values()) == {1}, "and none twice"
         by_state = dict(db.session.execute(
             select(PushDelivery.state, func.count()).group_by(PushDelivery.state)).all())
-        assert by_state == {DeliveryState.SENT.value: 149, DeliveryState.IN_DOUBT.value: 1}
-        # A third scan changes nothing: the in-doubt send is never repeated.
+        assert by_state == {DeliveryState.SENT.value: 150 - STREAMS,
+                            DeliveryState.IN_DOUBT.value: STREAMS}
+        # A third scan changes nothing: the in-doubt sends are never repeated.
         assert scan()["requeued"] == 0
         assert services.overdue_pending_deliveries() == []

@@ -336,3 +336,43 @@ def test_cli_generates_production_keys_and_production_requires_them(runner, monk
     with pytest.raises(RuntimeError, match="VAPID_PRIVATE_KEY"):
         NoVapid.check_production()
     assert "no user" in runner.invoke(args=["push", "test", "nobody@x.example"]).output
+
+
+def test_a_batch_keeps_push_concurrency_sends_in_flight_and_each_goes_once(app, vendor,
+                                                                         push_service):
+    import threading
+
+    app.config["PUSH_CONCURRENCY"] = 3
+    users = [make_user(vendor, f"c{i}@acme.example") for i in range(4)]
+    for user in users:
+        add_device(user, push_service, "a")
+        add_device(user, push_service, "b")
+    for i in range(3):
+        po = make_po(vendor, f"CONC{i}")
+        raise_event(vendor.id, "po.changed", po.po_number, purchase_order_id=po.id)
+    db.session.commit()
+    services.alerts_from_events()
+    ids = services.dispatch_due_alerts()
+    assert len(ids) == 24
+    push_service.hang_from(0)  # hold every request: the sender must not wait for one to end
+    reports = []
+    sender = threading.Thread(target=lambda: reports.append(_deliver_in(app, ids)))
+    sender.start()
+    deadline = time.monotonic() + 20
+    while push_service.held < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.2)  # a fourth send would show up now
+    assert push_service.held == 3  # three in flight at once, never more
+    assert states() == {"sending": 3, "pending": 21}  # each claim committed before its send
+    push_service.hang_from(None)
+    push_service.release.set()
+    sender.join(30)
+    assert reports[0].counts == {"sent": 24}
+    counts = push_service.count_by_device_and_alert()
+    assert len(counts) == 24 and set(counts.values()) == {1}
+    assert states() == {"sent": 24}
+
+
+def _deliver_in(app, ids):
+    with app.app_context():
+        return delivery.deliver_batch(ids)

@@ -146,3 +146,47 @@ def test_alerts_follow_the_users_language(app, client, push_service):
     delivery.deliver_batch(services.send_test_notification(user, queue=False))
     title = push_service.delivered()[0].payload["title"]
     assert re.search(r"[\u4e00-\u9fff]", title), title
+
+
+def test_signing_out_removes_this_browsers_device_only(app, client, push_service):
+    from tests.auth_helpers import make_user
+    from webapp.push.devices import subscribe
+
+    user = sign_in(client)
+    this_browser, other_phone = push_service.new_subscription(), push_service.new_subscription()
+    subscribe(user, this_browser, label="This browser")
+    subscribe(user, other_phone, label="Other phone")
+    colleague, _secret = make_user(user.vendor)
+    subscribe(colleague, push_service.new_subscription(), label="Colleague's phone")
+    db.session.commit()
+    colleague_endpoint = services.list_devices(colleague)[0].endpoint
+
+    # The page's JS adds the browser's endpoint to the sign-out form; someone else's endpoint
+    # in that field is left alone.
+    response = post(client, "/logout", {"push_endpoint": this_browser["endpoint"]},
+                    token_from="/settings/notifications")
+    assert response.status_code == 200
+    db.session.expire_all()
+    assert [d.label for d in services.list_devices(user)] == ["Other phone"]
+    assert [d.label for d in services.list_devices(colleague)] == ["Colleague's phone"]
+    assert client.get("/settings/notifications").status_code == 302  # signed out
+
+    # Alerts now reach the user's other phone only.
+    sign_in(client, user=user)
+    post(client, "/logout", {"push_endpoint": colleague_endpoint},
+         token_from="/settings/notifications")
+    db.session.expire_all()
+    assert len(services.list_devices(colleague)) == 1
+    ids = services.send_test_notification(user, queue=False)
+    delivery.deliver_batch(ids)
+    other_token = other_phone["endpoint"].rsplit("/", 1)[1]
+    assert {m.token for m in push_service.delivered()} == {other_token}
+
+
+@pytest.mark.parametrize(("role", "offered"), [("admin", True), ("manager", True),
+                                               ("finance", False), ("viewer", False)])
+def test_approval_alerts_are_offered_to_those_who_may_approve(client, role, offered):
+    sign_in(client, role=role)
+    html = client.get("/settings/notifications").get_data(as_text=True)
+    assert ('value="approval"' in html) is offered
+    assert 'value="new_po"' in html

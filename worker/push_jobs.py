@@ -1,10 +1,11 @@
-"""Push jobs: the periodic alert scan and the delivery batches it fans out (queue "notify")."""
+"""Push jobs: alert scan, delivery batches, dashboard alerts (all on queue "notify")."""
 
 from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
 
+from webapp.dashboards import alerts as dashboard_alerts_
 from webapp.db_types import utcnow
 from webapp.push import delivery, services
 from worker.queues import NOTIFY, get_queue
@@ -38,3 +39,8 @@ def deliver(delivery_ids: list[int]) -> dict:
         queue.enqueue_at(datetime.fromtimestamp(second, UTC), "worker.push_jobs.deliver", ids,
                          result_ttl=3600, failure_ttl=7 * 24 * 3600)
     return {"counts": report.counts, "retries": len(report.retry_at)}
+
+
+def dashboard_alerts() -> dict:
+    """Raise low-stock and OTIF-below-target events; the next scan turns them into alerts."""
+    return dashboard_alerts_.raise_dashboard_alerts()

@@ -141,3 +141,24 @@ def test_subscribe_push_notification_and_click_lands_on_po(app, live_server, con
     }""")
     page.wait_for_url("**/orders/7QX4PINE", timeout=15_000)
     assert page.url == base + "/orders/7QX4PINE"
+
+    # Sign out from the top bar: app.js holds the form, looks up this browser's push
+    # subscription, adds its endpoint and submits; the server deletes that device.
+    db.session.expire_all()
+    [device] = db.session.scalars(select(PushSubscription)
+                                  .where(PushSubscription.user_id == user.id)).all()
+    page.goto(base + "/settings")
+    if real is None:
+        # Headless Chromium holds no subscription: hand the page the one saved above.
+        page.evaluate("""(endpoint) => {
+            const sub = {endpoint, unsubscribe: async () => true};
+            navigator.serviceWorker.getRegistration = async () => (
+                {pushManager: {getSubscription: async () => sub}});
+        }""", device.endpoint)
+    page.click("form.signout button[type=submit]")
+    page.wait_for_url("**/logout")
+    db.session.expire_all()
+    assert db.session.scalars(select(PushSubscription)
+                              .where(PushSubscription.user_id == user.id)).all() == []
+    page.goto(base + "/settings")
+    assert "/login" in page.url  # and the session is gone

@@ -27,6 +27,7 @@ from webapp.auth.loader import SESSION_KEY, current_session
 from webapp.auth.models import User
 from webapp.auth.services import Outcome
 from webapp.extensions import db
+from webapp.push.devices import remove_device
 from webapp.security import failed_auth_step, limiter
 
 bp = Blueprint("auth", __name__)
@@ -225,6 +226,11 @@ def logout():
     """Sign out: end the session server-side and clear this browser's caches."""
     row = current_session()
     if row is not None:
+        # This browser's push subscription (app.js sends its endpoint): no more alerts to this
+        # device for this user once they sign out.
+        endpoint = (request.form.get("push_endpoint") or "").strip()
+        if endpoint:
+            remove_device(row.user, endpoint=endpoint)
         services.sign_out(row)
         db.session.commit()
     session.clear()

@@ -4,38 +4,31 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
 
-import requests
 from flask import current_app
-from pywebpush import WebPushException, webpush
 from sqlalchemy import Connection, bindparam, delete, func, select, update
+from sqlalchemy.exc import DBAPIError
 
 from webapp.db_types import UTCDateTime, utcnow
 from webapp.extensions import db
 from webapp.push.models import Alert, DeliveryState, PushDelivery, PushSubscription
-from webapp.push.vapid import vapid_claims, vapid_keys
+from webapp.push.sending import (  # noqa: F401 - send_push, alert_payload: part of this API
+    MAX_BODY_CHARS,
+    Outcome,
+    PushSession,
+    alert_payload,
+    classify_response,
+    parse_retry_after,
+    send_push,
+)
+from webapp.push.vapid import vapid_keys
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 3600
-# Push services accept at least 4096 bytes of payload; the body is cut well below that.
-MAX_BODY_CHARS = 600
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one push request came to."""
-
-    state: DeliveryState
-    status_code: int | None = None
-    retry_after: float | None = None  # seconds, from a 429's Retry-After
-    error: str | None = None
-
-
 @dataclass
 class BatchReport:
     """What a batch did: counts per final state, and deliveries to try again later."""
@@ -43,111 +36,11 @@ class BatchReport:
     counts: dict[str, int] = field(default_factory=dict)
     retry_at: dict[int, datetime] = field(default_factory=dict)
     reached: set[int] = field(default_factory=set)  # devices that answered 201
+    failing: set[int] = field(default_factory=set)  # devices whose send did not succeed
+    gone: set[int] = field(default_factory=set)  # devices to delete (404, 410)
 
     def count(self, state: str) -> None:
         self.counts[state] = self.counts.get(state, 0) + 1
-
-
-class PushSession(requests.Session):
-    """A requests session that reads proxy settings from the environment once per origin.
-
-    requests re-reads every environment variable for proxies on each request, which costs
-    more than the message's encryption; the answer only changes with the origin.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._settings: dict[tuple, dict] = {}
-
-    def merge_environment_settings(self, url, proxies, stream, verify, cert):
-        if proxies:
-            return super().merge_environment_settings(url, proxies, stream, verify, cert)
-        parts = urlsplit(url)
-        key = (parts.scheme, parts.netloc, stream, verify, cert)
-        if key not in self._settings:
-            self._settings[key] = super().merge_environment_settings(
-                url, proxies, stream, verify, cert)
-        return dict(self._settings[key])
-
-
-def alert_payload(alert: Alert) -> dict:
-    """Return what the service worker receives for `alert` (also used by the browser test)."""
-    data = dict(alert.data or {})
-    return {
-        "id": alert.id, "kind": alert.kind, "title": alert.title,
-        "body": alert.body[:MAX_BODY_CHARS], "url": alert.url,
-        "tag": alert.topic or f"alert-{alert.id}", "urgency": alert.urgency,
-        "timestamp": int(alert.created_at.timestamp() * 1000),
-        "po_number": data.get("po_number"), "deadline": data.get("deadline"),
-        "warehouse": data.get("warehouse"), "actions": data.get("actions", []),
-    }
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Read Retry-After as seconds (RFC 9110: delay seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - utcnow()).total_seconds())
-
-
-def classify_response(status: int, retry_after: str | None = None) -> Outcome:
-    """Map a push service's answer to what happens to the delivery."""
-    if status in (200, 201, 202):
-        return Outcome(DeliveryState.SENT, status)
-    if status in (404, 410):
-        return Outcome(DeliveryState.GONE, status, error="subscription expired or unsubscribed")
-    if status == 429:
-        return Outcome(DeliveryState.PENDING, status, parse_retry_after(retry_after),
-                       "rate limited by the push service")
-    if status >= 500:
-        return Outcome(DeliveryState.PENDING, status, error=f"push service error {status}")
-    # 413 (payload too large), 400, 401, 403: sending the same request again cannot help.
-    return Outcome(DeliveryState.FAILED, status, error=f"refused by the push service ({status})")
-
-
-def _never_reached(exc: requests.RequestException) -> bool:
-    """Tell whether the request certainly never reached the push service."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    text = str(exc)
-    return isinstance(exc, requests.ConnectionError) and any(
-        s in text for s in ("NewConnectionError", "Connection refused", "Failed to resolve",
-                            "Name or service not known"))
-
-
-def send_push(subscription_info: dict, payload: bytes, *, ttl: int, urgency: str,
-              topic: str | None, session: requests.Session | None = None,
-              timeout: float | None = None) -> Outcome:
-    """Send one encrypted message and classify the answer; never raises for HTTP trouble."""
-    if ttl <= 0:
-        raise ValueError("TTL must be positive: 0 means an offline device never gets it")
-    headers = {"Urgency": urgency}
-    if topic:
-        headers["Topic"] = topic
-    try:
-        response = webpush(
-            subscription_info, data=payload, vapid_private_key=vapid_keys().signer,
-            vapid_claims=vapid_claims(),  # fresh per call: webpush writes aud/exp into it
-            ttl=ttl, headers=headers, requests_session=session,
-            timeout=timeout or current_app.config["PUSH_TIMEOUT_SECONDS"],
-        )
-        return classify_response(response.status_code)
-    except WebPushException as exc:
-        if exc.response is None:
-            return Outcome(DeliveryState.FAILED, error=str(exc)[:300])
-        return classify_response(exc.response.status_code, exc.response.headers.get("Retry-After"))
-    except requests.RequestException as exc:
-        if _never_reached(exc):
-            return Outcome(DeliveryState.PENDING, error=f"cannot connect: {type(exc).__name__}")
-        # A read timeout or a dropped connection: the service may have the message already.
-        return Outcome(DeliveryState.IN_DOUBT, error=f"no answer: {type(exc).__name__}")
 
 
 def _backoff(attempts: int) -> float:
@@ -163,10 +56,10 @@ DEVICES = PushSubscription.__table__
 # building (and cache-keying) a new UPDATE for every message.
 _CLAIM = (
     update(DELIVERIES)
-    .where(DELIVERIES.c.id == bindparam("b_id"),
+    .where(DELIVERIES.c.id == bindparam("c_id"),
            DELIVERIES.c.state == DeliveryState.PENDING.value,
-           DELIVERIES.c.next_attempt_at <= bindparam("b_now"))
-    .values(state=DeliveryState.SENDING.value, claimed_at=bindparam("b_now"),
+           DELIVERIES.c.next_attempt_at <= bindparam("c_now"))
+    .values(state=DeliveryState.SENDING.value, claimed_at=bindparam("c_now"),
             attempts=DELIVERIES.c.attempts + 1)
 )
 _RECORD = (
@@ -179,15 +72,22 @@ _RECORD = (
             next_attempt_at=func.coalesce(bindparam("b_next", type_=UTCDateTime),
                                           DELIVERIES.c.next_attempt_at))
 )
+# PostgreSQL: both in one statement, run in autocommit mode: one round trip per message
+# instead of four (BEGIN, claim, record, COMMIT). Data-modifying CTEs always run in full.
+_CLAIMED = _CLAIM.returning(DELIVERIES.c.id).cte("claimed")
+_CLAIM_AND_RECORD = select(
+    select(func.count()).select_from(_CLAIMED).scalar_subquery(),
+    select(func.count()).select_from(_RECORD.returning(DELIVERIES.c.id).cte("recorded"))
+    .scalar_subquery(),
+)
+NO_ROW = -1  # an id no delivery has: "nothing to claim" or "nothing to record"
 
 
-def _claim(conn: Connection, delivery_id: int, now: datetime) -> bool:
-    """Take a pending delivery for this worker (the caller commits before sending)."""
-    return conn.execute(_CLAIM, {"b_id": delivery_id, "b_now": now}).rowcount == 1
-
-
-def _record(conn: Connection, result: tuple, report: BatchReport) -> None:
-    """Write what the push service said about one delivery (the caller commits)."""
+def _record_params(result: tuple | None, report: BatchReport) -> dict:
+    """Work out how to write what the push service said about one delivery."""
+    if result is None:
+        return {"b_id": NO_ROW, "b_state": None, "b_status": None, "b_error": None,
+                "b_sent_at": None, "b_next": None}
     delivery_id, subscription_id, attempts, outcome = result
     now = utcnow()
     params = {"b_id": delivery_id, "b_status": outcome.status_code, "b_error": outcome.error,
@@ -206,16 +106,28 @@ def _record(conn: Connection, result: tuple, report: BatchReport) -> None:
             params["b_next"] = now + timedelta(seconds=delay)
             report.retry_at[delivery_id] = params["b_next"]
     params["b_state"] = state.value
-    conn.execute(_RECORD, params)
-    if subscription_id and state == DeliveryState.GONE:
-        # Deliveries keep their history; the device row goes (the FK sets their link to NULL).
-        conn.execute(delete(DEVICES).where(DEVICES.c.id == subscription_id))
-    elif subscription_id and state != DeliveryState.SENT:
-        conn.execute(update(DEVICES).where(DEVICES.c.id == subscription_id)
-                     .values(last_failure_at=now))
-    if state == DeliveryState.SENT and subscription_id:
-        report.reached.add(subscription_id)
+    if subscription_id:  # device rows are written once per batch (_update_devices)
+        {DeliveryState.SENT: report.reached, DeliveryState.GONE: report.gone}.get(
+            state, report.failing).add(subscription_id)
     report.count(state.value)
+    return params
+
+
+def _claim_and_record(conn: Connection, claim_id: int | None, done: tuple | None,
+                      report: BatchReport) -> bool:
+    """Claim `claim_id` and write the result `done` in one commit; tell whether it was claimed.
+
+    The claim is committed when this returns, so its message may be sent.
+    """
+    params = _record_params(done, report)
+    params.update(c_id=NO_ROW if claim_id is None else claim_id, c_now=utcnow())
+    if conn.dialect.name == "postgresql":
+        return conn.execute(_CLAIM_AND_RECORD, params).one()[0] == 1  # autocommit
+    claimed = conn.execute(_CLAIM, params).rowcount == 1
+    if done is not None:
+        conn.execute(_RECORD, params)
+    conn.commit()
+    return claimed
 
 
 def _load(delivery_ids: list[int]) -> tuple[list, dict[int, tuple]]:
@@ -250,25 +162,25 @@ def _relax_commit_durability(conn: Connection) -> bool:
     return True
 
 
-def deliver_batch(delivery_ids: list[int]) -> BatchReport:
-    """Send each pending delivery of `delivery_ids` at most once; return what happened."""
-    report = BatchReport()
-    rows, messages = _load(delivery_ids)
-    timeout = current_app.config["PUSH_TIMEOUT_SECONDS"]
-    # Core statements on one connection: the ORM's per-commit bookkeeping would cost more
-    # than encrypting and sending the message. One commit per message carries both the
-    # previous message's result and the next one's claim; the claim is always committed
-    # before its message is sent, so a worker dying anywhere leaves at most one row in doubt.
-    with db.engine.connect() as conn, PushSession() as session:
+def _send_stream(app, take, messages: dict[int, tuple], report: BatchReport) -> None:
+    """Claim, send and record deliveries taken from `take` until none are left.
+
+    Core statements on a connection of its own: the ORM's per-commit bookkeeping would cost
+    more than encrypting and sending the message. One commit per message carries both the
+    previous message's result and the next one's claim; the claim is always committed before
+    its message is sent, so a stream dying anywhere leaves at most one row in doubt.
+    """
+    timeout = app.config["PUSH_TIMEOUT_SECONDS"]
+    with app.app_context(), db.engine.connect() as conn, PushSession() as session:
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         done: tuple | None = None  # the last result, not yet written
         relaxed = _relax_commit_durability(conn)
         try:
-            for delivery_id, attempts, sub_id, alert_id, endpoint, p256dh, auth in rows:
-                claimed = _claim(conn, delivery_id, utcnow())
-                if done is not None:
-                    _record(conn, done, report)
-                    done = None
-                conn.commit()
+            while (row := take()) is not None:
+                delivery_id, attempts, sub_id, alert_id, endpoint, p256dh, auth = row
+                claimed = _claim_and_record(conn, delivery_id, done, report)
+                done = None
                 if not claimed:
                     continue  # another worker has it, or its retry time has not come
                 if endpoint is None:  # the device went away after the alert was dispatched
@@ -283,16 +195,105 @@ def deliver_batch(delivery_ids: list[int]) -> BatchReport:
                 done = (delivery_id, sub_id, attempts + 1, outcome)
         finally:
             if done is not None:
-                _record(conn, done, report)
-                conn.commit()
+                _claim_and_record(conn, None, done, report)
             if relaxed:
                 conn.exec_driver_sql("RESET synchronous_commit")
-        if report.reached:
-            # Once per batch, not per message: a device's last success is informational.
-            conn.execute(update(DEVICES).where(DEVICES.c.id.in_(report.reached))
-                         .values(last_success_at=utcnow()))
-            conn.commit()
+
+
+def deliver_batch(delivery_ids: list[int]) -> BatchReport:
+    """Send each pending delivery of `delivery_ids` at most once; return what happened.
+
+    PUSH_CONCURRENCY streams run side by side, each a thread with its own connection and HTTP
+    session taking the next row in order: a push service 50-200 ms away would otherwise cap
+    a worker at a handful of messages per second. A worker killed anywhere leaves at most
+    one claimed row per stream in doubt.
+    """
+    rows, messages = _load(delivery_ids)
+    app = current_app._get_current_object()
+    vapid_keys(app)  # load (or create) the keys once, before the threads share them
+    streams = max(1, min(int(app.config["PUSH_CONCURRENCY"]), len(rows)))
+    pending = iter(rows)
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def take():
+        if stop.is_set():
+            return None
+        with lock:
+            return next(pending, None)
+
+    reports = [BatchReport() for _ in range(streams)]
+    errors: list[BaseException] = []
+
+    def stream(report: BatchReport) -> None:
+        try:
+            _send_stream(app, take, messages, report)
+        except BaseException as exc:  # re-raised in the calling thread below
+            stop.set()
+            errors.append(exc)
+
+    if streams == 1:
+        _send_stream(app, take, messages, reports[0])
+    else:
+        # Daemon threads: a job killed by its timeout must not wait for a hanging request.
+        threads = [threading.Thread(target=stream, args=(r,), daemon=True,
+                                    name=f"push-stream-{i}") for i, r in enumerate(reports)]
+        for thread in threads:
+            thread.start()
+        try:
+            for thread in threads:
+                thread.join()
+        except BaseException:
+            stop.set()  # e.g. the job's timeout: no new claims; in-flight rows stay claimed
+            raise
+        if errors:
+            raise errors[0]
+    report = _merge(reports)
+    _update_devices(report)
     return report
+
+
+def _merge(reports: list[BatchReport]) -> BatchReport:
+    total = BatchReport()
+    for r in reports:
+        for state, n in r.counts.items():
+            total.counts[state] = total.counts.get(state, 0) + n
+        total.retry_at.update(r.retry_at)
+        total.reached |= r.reached
+        total.failing |= r.failing
+        total.gone |= r.gone
+    return total
+
+
+def _update_devices(report: BatchReport) -> None:
+    """Write what the batch learned about devices, once per batch rather than per message.
+
+    Deferred to here so that concurrent streams never lock the same device row (or, through
+    the foreign key, each other's deliveries) inside their per-message transactions.
+    """
+    now = utcnow()
+    try:
+        _write_devices(report, now)
+    except DBAPIError:
+        # E.g. a deadlock with another worker over the same device's deliveries. Every
+        # delivery is recorded already; a gone device answers 404/410 again and goes then.
+        log.warning("device bookkeeping of a push batch failed", exc_info=True)
+
+
+def _write_devices(report: BatchReport, now: datetime) -> None:
+    with db.engine.connect() as conn:
+        if report.gone:
+            # Deliveries keep their history; the device row goes (the FK sets their link NULL).
+            conn.execute(delete(DEVICES).where(DEVICES.c.id.in_(report.gone)))
+        failing = report.failing - report.gone
+        if failing:
+            conn.execute(update(DEVICES).where(DEVICES.c.id.in_(failing))
+                         .values(last_failure_at=now))
+        reached = report.reached - report.gone
+        if reached:
+            conn.execute(update(DEVICES).where(DEVICES.c.id.in_(reached))
+                         .values(last_success_at=now))
+        conn.commit()
 
 
 def queue_deliveries(delivery_ids: list[int]) -> int:

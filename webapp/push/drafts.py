@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
+from babel.numbers import format_currency
 from flask_babel import gettext as _
 
 from webapp.events.models import Event
-from webapp.orders.models import PurchaseOrder
+from webapp.extensions import db
+from webapp.orders.models import AckApproval, PurchaseOrder
 
 # Imported here (not lazily) so the worker process loads pywebpush and the crypto stack once
 # and every forked work horse inherits them instead of importing them per job.
@@ -75,6 +78,20 @@ def _event_draft(event: Event, category: str, po: PurchaseOrder | None, tz: Zone
         title = _("Invoice %(inv)s failed at Amazon", inv=p.get("invoice_number", number))
         body = _first_error(p) or _("Open the invoice to see Amazon's errors.")
         url = f"/invoices/{p['invoice_id']}" if p.get("invoice_id") else url
+    elif kind.startswith("shipment.") and category == "submission_failed":
+        title = _("ASN %(asn)s failed at Amazon", asn=p.get("shipment_identifier") or number)
+        body = _first_error(p) or _("Open the shipment to see Amazon's errors and correct it.")
+        url = _shipment_url(p, url)
+    elif category == "asn_overdue":
+        title = _("ASN not sent: shipment %(asn)s", asn=p.get("shipment_identifier", ""))
+        body = _("The ship date passed at %(when)s · Send the ASN now.",
+                 when=_when(_parse_time(p.get("shipped_at")), tz, locale) or "—")
+        url = _shipment_url(p, url)
+    elif category == "shipment_shortage":
+        title = _("Amazon received %(n)s units fewer than ASN %(asn)s",
+                  n=p.get("short_eaches", "?"), asn=p.get("shipment_identifier", ""))
+        body = _("Open the shipment for the gap and the dispute pack.")
+        url = _shipment_url(p, url)
     elif category == "submission_failed":
         title = _("Acknowledgement of PO %(po)s failed", po=number)
         body = _first_error(p) or _("Deadline %(due)s · Open the PO to resend.", due=due)
@@ -84,6 +101,7 @@ def _event_draft(event: Event, category: str, po: PurchaseOrder | None, tz: Zone
     elif category == "invoice_mismatch":
         title = _("Invoice check found a mismatch on PO %(po)s", po=number)
         body = p.get("detail") or _("Open the invoice to compare with the acknowledgement.")
+        url = f"/invoices/{p['invoice_id']}" if p.get("invoice_id") else url
     elif category == "low_stock":
         title = _("Stock low: %(item)s", item=p.get("asin") or p.get("sku") or "")
         body = _("%(weeks)s weeks of cover left", weeks=p.get("weeks_of_cover", "?"))
@@ -93,6 +111,10 @@ def _event_draft(event: Event, category: str, po: PurchaseOrder | None, tz: Zone
                   otif=p.get("otif_percent", "?"), target=p.get("target_percent", "?"))
         body = _("Week of %(week)s", week=p.get("week", ""))
         url = "/dashboards"
+    elif category == "approval":
+        title = _("PO %(po)s: a rejection waits for your approval", po=number)
+        body = _("Rejecting %(value)s needs a second manager · Deadline %(due)s",
+                 value=_approval_value(p, locale), due=due)
     elif category == "sync_failing":
         title = _("Amazon sync failing for an hour")
         body = _("%(feed)s: %(error)s", feed=p.get("feed", ""), error=p.get("error") or "?")
@@ -102,6 +124,26 @@ def _event_draft(event: Event, category: str, po: PurchaseOrder | None, tz: Zone
     data = _po_data(po) or ({"po_number": number} if number else {})
     return Draft(category, kind, title[:200], str(body), url, _po_topic(event.purchase_order_id),
                  data, po.id if po else event.purchase_order_id)
+
+
+def _shipment_url(payload: dict, fallback: str) -> str:
+    return f"/shipments/{payload['shipment_id']}" if payload.get("shipment_id") else fallback
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _approval_value(payload: dict, locale: str) -> str:
+    """The rejected value of a dual-control request, with its currency."""
+    approval = db.session.get(AckApproval, payload["approval_id"]) \
+        if payload.get("approval_id") else None
+    if approval is None or not payload.get("value"):
+        return payload.get("value", "")
+    return format_currency(Decimal(payload["value"]), approval.currency, locale=locale)
 
 
 def _first_error(payload: dict) -> str | None:

@@ -22,7 +22,8 @@ def settings():
     prefs = services.preferences_for(current_user.id)
     return render_template(
         "push/settings.html", prefs=prefs, devices=services.list_devices(current_user),
-        categories=[c for c in CATEGORIES.values() if c.name != "test"],
+        categories=[c for c in CATEGORIES.values()
+                    if c.name != "test" and c.allows(current_user.role)],
         vapid_public_key=vapid_keys().public_key,
     )
 

@@ -17,7 +17,7 @@ from webapp.db_types import utcnow
 from webapp.events.models import Event
 from webapp.events.services import raise_event
 from webapp.extensions import db
-from webapp.orders.models import AckState, PoState, PurchaseOrder
+from webapp.orders.models import AckApproval, AckState, PoState, PurchaseOrder
 
 # Imported here (not lazily) so the worker process loads pywebpush and the crypto stack once
 # and every forked work horse inherits them instead of importing them per job.
@@ -147,8 +147,10 @@ def alerts_from_events(now: datetime | None = None) -> int:
             if po is None or po.state == PoState.NEW.value:
                 new_po_events[event.vendor_id].append(event)
             continue
+        skip = _not_for(event)
         for user in users_by_vendor.get(event.vendor_id, []):
-            if not prefs[user.id].wants(category):
+            if (not prefs[user.id].wants(category) or user.id in skip
+                    or not CATEGORIES[category].allows(user.role)):
                 continue
             locale = user.locale or "en"
             with force_locale(locale):
@@ -180,6 +182,15 @@ def alerts_from_events(now: datetime | None = None) -> int:
                     created += 1
     db.session.commit()
     return created
+
+
+def _not_for(event: Event) -> set[int]:
+    """Users who must not get the alert of `event`: whoever asked for an approval."""
+    if event.kind != "ack.approval" or not (event.payload or {}).get("approval_id"):
+        return set()
+    requester = db.session.scalar(select(AckApproval.requested_by_id).where(
+        AckApproval.id == event.payload["approval_id"]))
+    return {requester} if requester else set()
 
 
 def _deadline_stage(po: PurchaseOrder, hours: tuple[int, ...], now: datetime):
