@@ -54,6 +54,9 @@ class Config:
     # Purchase-order rules that vendors may tune (defaults follow Amazon's vendor guide).
     DEFAULT_ACK_DEADLINE_HOURS = _env_int("DEFAULT_ACK_DEADLINE_HOURS", 24)
     DEFAULT_TIMEZONE = _env("DEFAULT_TIMEZONE", "Asia/Shanghai")
+    # A shipment still short this many days after its estimated delivery (and its last
+    # received unit) is judged a discrepancy, even if Amazon has not closed the PO.
+    SHIPMENT_RECEIPT_GRACE_DAYS = _env_int("SHIPMENT_RECEIPT_GRACE_DAYS", 7)
 
     # Sessions and cookies.
     SESSION_COOKIE_HTTPONLY = True
@@ -114,16 +117,40 @@ class Config:
     PUSH_RETRY_BASE_SECONDS = _env_int("PUSH_RETRY_BASE_SECONDS", 30)
     PUSH_CLAIM_STALE_SECONDS = _env_int("PUSH_CLAIM_STALE_SECONDS", 120)
     PUSH_BATCH_SIZE = _env_int("PUSH_BATCH_SIZE", 500)
+    # Sends in flight at once per delivery job (threads, each with its own DB connection):
+    # push services are 50-200 ms away. Also the most rows a killed worker leaves in doubt.
+    PUSH_CONCURRENCY = _env_int("PUSH_CONCURRENCY", 4)
     # See webapp.push.delivery._relax_commit_durability for the trade-off (PostgreSQL only).
     PUSH_SYNCHRONOUS_COMMIT = _env_bool("PUSH_SYNCHRONOUS_COMMIT", False)
 
     # Uploaded photos (invoices, dispatch evidence): stored outside static/.
     MEDIA_DIR = _env("MEDIA_DIR", str(INSTANCE_PATH / "media"))
     MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+    # Decompression bombs: refused from the header before any pixel is decoded.
+    MEDIA_MAX_PIXELS = _env_int("MEDIA_MAX_PIXELS", 40_000_000)
+    MEDIA_MAX_LONG_SIDE = _env_int("MEDIA_MAX_LONG_SIDE", 4000)  # stored images are scaled down
+    MEDIA_PDF_MAX_PAGES = _env_int("MEDIA_PDF_MAX_PAGES", 20)
+    # Set MEDIA_S3_BUCKET to keep media in an S3-compatible bucket instead of MEDIA_DIR;
+    # credentials come from boto3's usual sources (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
+    MEDIA_S3_BUCKET = _env("MEDIA_S3_BUCKET")
+    MEDIA_S3_ENDPOINT_URL = _env("MEDIA_S3_ENDPOINT_URL")
+    MEDIA_S3_REGION = _env("MEDIA_S3_REGION")
 
     # Worker queues, by concern, so each can scale on its own.
     QUEUES = ("sync", "outbox", "notify", "media")
     JOB_TIMEOUT_SECONDS = _env_int("JOB_TIMEOUT_SECONDS", 600)
+
+    # Observability (webapp/observability): JSON logs with request ids, Prometheus metrics at
+    # /metrics (off unless enabled; a bearer token when set), Sentry only when a DSN is set.
+    LOG_FORMAT = _env("LOG_FORMAT", "text")  # "json" for one JSON object per line
+    LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+    METRICS_ENABLED = _env_bool("METRICS_ENABLED", False)
+    METRICS_TOKEN = _env("METRICS_TOKEN")
+    SENTRY_DSN = _env("SENTRY_DSN")
+    SENTRY_TRACES_SAMPLE_RATE = float(_env("SENTRY_TRACES_SAMPLE_RATE", "0"))
+    # Static files through WhiteNoise (pre-compressed, cache headers); Flask serves them if off.
+    STATIC_WHITENOISE = _env_bool("STATIC_WHITENOISE", False)
+    STATIC_MAX_AGE = _env_int("STATIC_MAX_AGE", 3600)  # hashed names get a year, immutable
 
     TESTING = False
 
@@ -154,6 +181,11 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-session"
     MAIL_BACKEND = _env("MAIL_BACKEND", "smtp")
+    LOG_FORMAT = _env("LOG_FORMAT", "json")
+    STATIC_WHITENOISE = _env_bool("STATIC_WHITENOISE", True)
+    # Pre-ping replaces connections PostgreSQL dropped (restart, failover) before a request
+    # sees them; recycling keeps them shorter-lived than typical proxy/firewall idle timeouts.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 1800}
 
 
 class TestConfig(Config):

@@ -25,7 +25,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
     from webapp import models  # noqa: F401 - registers every table on the metadata
     from webapp.auth import loader  # noqa: F401 - registers the user loader
-    from webapp.i18n import select_locale, select_timezone
+    from webapp.i18n import install_template_gettext, select_locale, select_timezone
     from webapp.sqlite import enable_sqlite_pragmas
 
     db.init_app(app)
@@ -35,10 +35,23 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    install_template_gettext(app)  # per-request cached translations (hot path)
 
+    from webapp.observability import init_observability
+    from webapp.static_files import init_static
+
+    init_observability(app)  # first: request ids and timing wrap every other hook
     _register_blueprints(app)
     _register_cli(app)
     _register_template_globals(app)
+    init_static(app)
+    from webapp.core.assets import init_assets
+    from webapp.core.compression import init_compression
+    from webapp.core.pwa import init_pwa
+
+    init_pwa(app)
+    init_compression(app)
+    init_assets(app)  # after init_static: the hashed-name middleware must be outermost
     return app
 
 
@@ -59,6 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.auth.routes import init_app as init_auth
     from webapp.core.routes import bp as core_bp
     from webapp.dashboards.routes import bp as dashboards_bp
+    from webapp.invoices.photo_routes import bp as invoice_photos_bp
     from webapp.invoices.routes import bp as invoices_bp
     from webapp.mail import init_mail
     from webapp.orders.routes import bp as orders_bp
@@ -78,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(push_bp)
     app.register_blueprint(dashboards_bp)
     app.register_blueprint(invoices_bp)
+    app.register_blueprint(invoice_photos_bp)
     app.register_blueprint(shipments_bp)
     init_api(app)
     init_mail(app)

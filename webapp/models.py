@@ -14,7 +14,7 @@ from webapp.auth.models import (
 )
 from webapp.dashboards.models import OtifDirty, OtifFact, OtifFactState
 from webapp.events.models import Event
-from webapp.invoices.models import Invoice, InvoiceLine, InvoicePhoto
+from webapp.invoices.models import Invoice, InvoiceLine, InvoicePayment, InvoicePhoto
 from webapp.orders.models import (
     AckApproval,
     Acknowledgement,
@@ -27,12 +27,14 @@ from webapp.orders.models import (
 )
 from webapp.push.models import Alert, AlertPreference, PushDelivery, PushSubscription
 from webapp.shipments.models import Shipment, ShipmentItem
+from webapp.shipments.sscc import SsccCounter
 from webapp.vendor_reports.models import InventoryWeek, SalesWeek
 from webapp.vendors.models import Vendor, VendorCode, VendorEmailDomain
 
 __all__ = [
     "Acknowledgement", "AcknowledgementLine", "AckState", "ApiToken", "AuditEntry", "Event",
-    "InventoryWeek", "Invite", "Invoice", "InvoiceLine", "InvoicePhoto", "OutboxMessage",
+    "InventoryWeek", "Invite", "Invoice", "InvoiceLine", "InvoicePayment", "InvoicePhoto",
+    "OutboxMessage",
     "OutboxState", "PoState", "PurchaseOrder", "PurchaseOrderLine", "Receipt", "RecoveryCode",
     "Role", "SalesWeek", "Shipment", "ShipmentItem", "SyncState", "User", "UserSession", "Vendor",
     "VendorCode", "VendorEmailDomain", "WebAuthnCredential",
@@ -42,4 +44,6 @@ __all__ = [
     "AckApproval", "IdempotencyKey",
     # Dashboards (issue 8)
     "OtifDirty", "OtifFact", "OtifFactState",
+    # SSCC serials (issue 11)
+    "SsccCounter",
 ]

@@ -14,6 +14,7 @@ from rq.serializers import JSONSerializer
 
 from webapp.core.health import HEARTBEATS_KEY
 from webapp.extensions import db
+from webapp.observability.request_ids import current_job_request_id
 from webapp.redis_conn import get_redis
 
 # RQ heartbeats every worker_ttl - 15 seconds when idle; 60 keeps /healthz's view fresh.
@@ -43,11 +44,14 @@ class AppWorker(Worker):
         return super().main_work_horse(job, queue)
 
     def perform_job(self, job: Job, queue: Queue) -> bool:
+        # The request that enqueued the job names it in every log line the job writes.
+        token = current_job_request_id.set((job.meta or {}).get("request_id"))
         with self.app.app_context():
             try:
                 return super().perform_job(job, queue)
             finally:
                 db.session.remove()
+                current_job_request_id.reset(token)
 
 
 def build_worker(app: Flask, queues: list[str] | None = None, name: str | None = None) -> AppWorker:
@@ -72,4 +76,10 @@ def run_worker(app: Flask, queues=None, *, burst: bool = False, with_scheduler: 
                name: str | None = None) -> bool:
     """Run a worker until stopped (or, with `burst`, until the queues are empty)."""
     worker = build_worker(app, queues, name)
+    if "media" in (queues or app.config["QUEUES"]):
+        # Import the OCR stack once, before the fork per job, but never build the engine here:
+        # onnxruntime's state does not survive fork (docs/invoices.md, "Reading invoices").
+        from webapp.invoices.ocr import preload_modules
+
+        preload_modules()
     return worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="INFO")

@@ -14,11 +14,23 @@ from webapp.redis_conn import get_redis
 SYNC, OUTBOX, NOTIFY, MEDIA = "sync", "outbox", "notify", "media"
 
 
+class AppQueue(Queue):
+    """A queue whose jobs carry the id of the request that enqueued them (for the logs)."""
+
+    def create_job(self, *args, meta: dict | None = None, **kwargs) -> Job:
+        from webapp.observability.request_ids import current_request_id
+
+        request_id = current_request_id()
+        if request_id:
+            meta = {"request_id": request_id, **(meta or {})}
+        return super().create_job(*args, meta=meta, **kwargs)
+
+
 def get_queue(name: str) -> Queue:
     """Return the named queue on the app's Redis, with the JSON serializer."""
     if name not in current_app.config["QUEUES"]:
         raise ValueError(f"unknown queue {name!r}")
-    return Queue(
+    return AppQueue(
         name,
         connection=get_redis(),
         serializer=JSONSerializer,

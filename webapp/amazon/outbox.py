@@ -273,8 +273,21 @@ def _finish(message: OutboxMessage, state: OutboxState, *, errors: list | None =
                     purchase_order_id=_po_id(message),
                     payload={"outbox_id": message.id, "kind": message.kind,
                              "transaction_id": message.transaction_id,
-                             "errors": errors or []})
+                             "errors": errors or [], **_subject_details(message)})
     db.session.commit()
+
+
+def _subject_details(message: OutboxMessage) -> dict:
+    """What a failure alert names and links to: the invoice or the shipment."""
+    if message.subject_type == "invoice":
+        invoice = db.session.get(Invoice, message.subject_id)
+        return {"invoice_id": message.subject_id,
+                "invoice_number": invoice.invoice_number if invoice else None}
+    if message.subject_type == "shipment":
+        shipment = db.session.get(Shipment, message.subject_id)
+        return {"shipment_id": message.subject_id,
+                "shipment_identifier": shipment.shipment_identifier if shipment else None}
+    return {}
 
 
 def _po_id(message: OutboxMessage) -> int | None:
@@ -284,6 +297,9 @@ def _po_id(message: OutboxMessage) -> int | None:
     if message.subject_type == "invoice":
         invoice = db.session.get(Invoice, message.subject_id)
         return invoice.purchase_order_id if invoice else None
+    if message.subject_type == "shipment":
+        shipment = db.session.get(Shipment, message.subject_id)
+        return shipment.items[0].line.purchase_order_id if shipment and shipment.items else None
     return None
 
 
@@ -300,12 +316,16 @@ def _record_on_subject(message: OutboxMessage, ok: bool) -> None:
                 po.ack_state = ack.state
     elif message.subject_type == "invoice":
         invoice = db.session.get(Invoice, message.subject_id)
-        if invoice is not None:
+        # Only the invoice's current submission speaks for it (a retried one replaced it).
+        if invoice is not None and invoice.outbox_id in (None, message.id):
             invoice.status = "accepted" if ok else "failed"
+            invoice.errors = None if ok else (message.errors or [])
+            invoice.completed_at = message.completed_at
     elif message.subject_type == "shipment":
         shipment = db.session.get(Shipment, message.subject_id)
-        if shipment is not None and ok:
-            shipment.status = "submitted"
+        # Only the shipment's newest ASN speaks for it (an older failed one must not).
+        if shipment is not None and shipment.outbox_id in (None, message.id):
+            shipment.status = "submitted" if ok else "failed"
 
 
 # -- recovery --------------------------------------------------------------------------------
@@ -389,6 +409,14 @@ def retry_message(message_id: int, *, user_id: int | None, actor: str = "user") 
         if ack is not None:
             ack.state = AckState.PENDING.value
             db.session.get(PurchaseOrder, ack.purchase_order_id).ack_state = ack.state
+    elif message.subject_type == "invoice":
+        invoice = db.session.get(Invoice, message.subject_id)
+        if invoice is not None and invoice.outbox_id == message.id:
+            invoice.status, invoice.errors, invoice.completed_at = "pending", None, None
+    elif message.subject_type == "shipment":
+        shipment = db.session.get(Shipment, message.subject_id)
+        if shipment is not None and shipment.outbox_id == message.id:
+            shipment.status = "pending"
     return message
 
 

@@ -179,4 +179,10 @@ def sync_status(vendor_id: int, *, since: datetime | None = None, now: datetime 
                     db.session.commit()
                 state.cursor = max(state.cursor or high, high)
                 db.session.commit()
+        if result.updated:
+            # Received units or a closed PO just arrived: settle shipments here, where the
+            # data lands, not when someone opens a page.
+            from webapp.shipments.receipts import settle_all
+
+            settle_all(vendor_id)
     return result

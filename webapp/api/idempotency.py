@@ -34,7 +34,20 @@ ABANDONED_AFTER = timedelta(minutes=2)
 
 
 def _body_hash() -> str:
-    return hashlib.sha256(request.get_data(cache=True)).hexdigest()
+    """Hash the body; a form is parsed before views run (raw body gone): hash what it held."""
+    digest = hashlib.sha256(request.get_data(cache=True))
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        for name, value in sorted((n or "", v or "") for n, v in request.form.items(multi=True)):
+            field = f"\0field\0{len(name)}:{name}{len(value)}:{value}"
+            digest.update(field.encode(errors="surrogatepass"))
+        for name, upload in request.files.items(multi=True):  # in order: pages are ordered
+            part = f"\0file\0{len(name or '')}:{name}\0{upload.filename}\0"
+            digest.update(part.encode(errors="surrogatepass"))
+            upload.stream.seek(0)
+            for chunk in iter(lambda s=upload.stream: s.read(1 << 16), b""):
+                digest.update(chunk)
+            upload.stream.seek(0)
+    return digest.hexdigest()
 
 
 def _claim(key: str, digest: str) -> IdempotencyKey | None:

@@ -13,11 +13,13 @@ from webapp.auth.access import permissions_of, require_permission
 def openapi():
     """The OpenAPI 3 document of ACORN's JSON API: each feature contributes its paths."""
     from webapp.dashboards.api import DASHBOARD_OPENAPI_PATHS
+    from webapp.invoices.api import INVOICE_PHOTO_OPENAPI_PATHS
     from webapp.orders.openapi import document
 
     doc = document()
     doc["info"]["title"] = "ACORN API"
     doc["paths"].update(DASHBOARD_OPENAPI_PATHS)
+    doc["paths"].update(INVOICE_PHOTO_OPENAPI_PATHS)
     return jsonify(doc)
 
 
@@ -37,5 +39,6 @@ def me():
 
 
 from webapp.dashboards import api as _dashboards_api  # noqa: E402,F401 - /api/v1/dashboards (issue 8)
+from webapp.invoices import api as _invoice_photos_api  # noqa: E402,F401 - /api/v1/invoices/photos (issue 7)
 from webapp.orders import api as _orders_api  # noqa: E402,F401 - /api/v1/purchase-orders (issue 5)
 from webapp.push import api as _push_api  # noqa: E402,F401 - /api/v1/push/... (issue 6)

@@ -27,6 +27,7 @@ DEMO_DOMAIN = "demo-trading.example"
 DEMO_ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
 DEMO_VENDOR_NAME = "Demo Trading Co."
 DEMO_CODES = ("DEMO1", "DEMO2")
+DEMO_GS1_COMPANY_PREFIX = "0614141"
 MARKETPLACE_US = "ATVPDKIKX0DER"
 HISTORY_DAYS = 182  # Amazon keeps six months of POs
 REPORT_WEEKS = 26
@@ -86,6 +87,8 @@ def seed_demo(
     )
     vendor.currency = "USD"
     vendor.spapi_region = "na"
+    # GS1's own example company prefix (used throughout the GS1 General Specifications).
+    vendor.gs1_company_prefix = DEMO_GS1_COMPANY_PREFIX
     # The admin is invited, not created: `flask demo --show-access` prints the invite link, so
     # the demo account goes through the same sign-in set-up (password + TOTP) as any other.
     db.session.flush()

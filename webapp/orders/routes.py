@@ -73,9 +73,10 @@ def _render_detail(po: PurchaseOrder, *, check=None, status: int = 200, form=Non
     waiting = db.session.scalars(select(AckApproval).where(
         AckApproval.purchase_order_id == po.id,
         AckApproval.state == ApprovalState.WAITING.value)).all()
+    lines = detail.line_views(po)  # once: it queries stock and sales
     return render_template(
-        "orders/detail.html", po=po, lines=detail.line_views(po),
-        total=detail.po_total(detail.line_views(po)), history=detail.history(po), ack=ack,
+        "orders/detail.html", po=po, lines=lines,
+        total=detail.po_total(lines), history=detail.history(po), ack=ack,
         message=message, check=check, form=form or {}, reasons=list(RejectionReason),
         band=inbox_pages.deadline_band(po.ack_due_at), left=inbox_pages.time_left(po.ack_due_at),
         version=services.po_version(po), approvals=waiting), status

@@ -36,6 +36,8 @@ from webapp.auth.loader import current_session
 from webapp.auth.models import ApiToken, UserSession, WebAuthnCredential
 from webapp.auth.routes import safe_next
 from webapp.extensions import db
+from webapp.settings.forms import ShippingSettingsForm
+from webapp.shipments import sscc
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 CHALLENGE_KEY = "webauthn_reg_challenge"
@@ -71,6 +73,26 @@ def index():
     form = LanguageForm(locale=current_user.locale or "en")
     return render_template("settings/index.html", form=form,
                            is_admin=has_permission("users.manage"))
+
+
+@bp.route("/shipping", methods=["GET", "POST"])
+@require_permission("settings.manage")
+def shipping():
+    """Set the vendor's GS1 company prefix, under which SSCC carton labels are numbered."""
+    vendor = current_user.vendor
+    form = ShippingSettingsForm(gs1_company_prefix=vendor.gs1_company_prefix)
+    if form.validate_on_submit():
+        before = vendor.gs1_company_prefix
+        after = sscc.set_company_prefix(vendor, form.gs1_company_prefix.data)
+        if after != before:
+            services.record("vendor.gs1_company_prefix", actor=current_user.email,
+                            vendor_id=vendor.id, actor_user_id=current_user.id,
+                            target_type="vendor", target_id=vendor.id,
+                            details={"before": before, "after": after})
+        db.session.commit()
+        flash(_("Shipping label settings saved."), "success")
+        return redirect(url_for(".shipping"))
+    return render_template("settings/shipping.html", form=form, vendor=vendor)
 
 
 @bp.post("/language")

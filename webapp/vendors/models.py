@@ -37,6 +37,8 @@ class Vendor(db.Model):
     spapi_client_id: Mapped[str | None] = mapped_column(String(200))
     spapi_client_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     spapi_refresh_token_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # GS1 company prefix (7-10 digits) that SSCC carton labels are numbered under (issue 11).
+    gs1_company_prefix: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     codes: Mapped[list[VendorCode]] = relationship(

@@ -358,6 +358,24 @@ def create_sandbox_app(
             return _json({"error": f"kind must be one of {', '.join(SUBMISSION_KINDS)}"}, 400)
         return _json(store.submission_summary(kind))
 
+    @app.get("/_sandbox/shipments")
+    def shipments():
+        return _json(store.shipment_summary())
+
+    @app.post("/_sandbox/receipts")
+    def receipts():
+        """Amazon receives an ASN: {"shipment_identifier", "missing_cartons": [SSCC],
+        "short": {"PO:seq": eaches}}; the status feed then reports the received units."""
+        body = control_body()
+        try:
+            result = store.receive_shipment(
+                body.get("refresh_token"), str(body.get("shipment_identifier") or ""),
+                missing_cartons=list(body.get("missing_cartons") or []),
+                short=dict(body.get("short") or {}))
+        except (KeyError, ValueError, TypeError) as exc:
+            return _json({"error": str(exc)}, 400)
+        return _json(result, 201)
+
     @app.get("/_sandbox/stats")
     def stats():
         return _json(sandbox.stats.as_dict())

@@ -120,6 +120,9 @@ class OrderLife:
         po = self.pos.get(number)
         if po is None or po["state"] == "Closed":
             return 0
+        if po["plan"].get("asn_receipts"):  # received against ASNs (shipments.py) instead
+            po["plan"]["receipt_pending"] = False
+            return 0
         if po["state"] == "New":
             # Not answered by the delivery date: the goods come a few days after the answer.
             po["plan"]["receipt_pending"] = False

@@ -8,6 +8,7 @@ are stored as canonical "YYYY-MM-DDTHH:MM:SSZ" strings, which sort like the time
 - orders.py          `OrderLife`: PO creation, Amazon-side changes, receipts, auto-answers
 - order_queries.py   `OrderQueries`: Order/OrderStatus JSON, filtered and paged listings
 - submissions.py     `Submissions`: acknowledgements, invoices, shipments, transactions
+- shipments.py       `ShipmentLife`: ASN rules, each ASN recorded once, receipts against ASNs
 - reports.py         `Reports`: createReport, getReport, report documents
 - report_content.py  `ReportContent`: the weekly ledger behind the reports' rows and totals
 """
@@ -32,6 +33,7 @@ from webapp.amazon.sandbox.orders import OrderLife
 from webapp.amazon.sandbox.params import MAX_WINDOW
 from webapp.amazon.sandbox.report_content import ReportContent, week_start
 from webapp.amazon.sandbox.reports import REPORT_TYPES, Reports
+from webapp.amazon.sandbox.shipments import ShipmentLife
 from webapp.amazon.sandbox.submissions import SUBMISSION_KINDS, Submissions
 
 # Re-exported so `from webapp.amazon.sandbox.store import ...` keeps working for every name
@@ -51,7 +53,7 @@ DEFAULT_REFRESH_TOKEN = "sandbox-refresh-token"  # noqa: S105 - a public sandbox
 DEFAULT_VENDOR_CODES = ["DEMO1"]
 
 
-class SandboxStore(OrderLife, OrderQueries, Submissions, Reports, ReportContent):
+class SandboxStore(OrderLife, OrderQueries, Submissions, ShipmentLife, Reports, ReportContent):
     """Everything the sandbox knows, with the rules Amazon applies to it."""
 
     def __init__(
@@ -95,6 +97,7 @@ class SandboxStore(OrderLife, OrderQueries, Submissions, Reports, ReportContent)
             self.reports: dict[str, dict] = {}
             self.documents: dict[str, dict] = {}
             self.submissions: list[dict] = []
+            self.shipments: dict[str, dict] = {}  # ASNs by "refresh token|identifier"
             self.events: list[list] = []
             self.event_seq = 0
             self._order_cache.clear()
@@ -124,6 +127,7 @@ class SandboxStore(OrderLife, OrderQueries, Submissions, Reports, ReportContent)
                 "reports": self.reports,
                 "documents": self.documents,
                 "submissions": self.submissions,
+                "shipments": self.shipments,
                 "events": self.events,
                 "event_seq": self.event_seq,
             }
@@ -164,6 +168,7 @@ class SandboxStore(OrderLife, OrderQueries, Submissions, Reports, ReportContent)
                 "event_seq",
             ):
                 setattr(self, name, data[name])
+            self.shipments = data.get("shipments", {})  # snapshots from before ASNs were kept
             heapq.heapify(self.events)
             self.order_keys = sorted((po["ordered_at"], n) for n, po in self.pos.items())
             self._order_cache.clear()

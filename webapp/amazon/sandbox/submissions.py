@@ -16,6 +16,7 @@ from webapp.amazon.sandbox.errors import ApiError
 from webapp.amazon.sandbox.generator import iso, parse_iso
 
 SUBMISSION_KINDS = ("acknowledgement", "invoice", "shipment_confirmation")
+CENT = Decimal("0.01")
 
 
 def _eaches(quantity: dict | None, line: dict) -> int:
@@ -28,17 +29,11 @@ def _eaches(quantity: dict | None, line: dict) -> int:
     return amount
 
 
-def _all_values(node, key: str):
-    """Yield every value stored under `key` anywhere in a JSON document."""
-    if isinstance(node, dict):
-        for name, value in node.items():
-            if name == key:
-                yield value
-            else:
-                yield from _all_values(value, key)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _all_values(value, key)
+def _amount(money: dict | None) -> Decimal:
+    try:
+        return Decimal((money or {}).get("amount") or "0")
+    except InvalidOperation:
+        return Decimal(0)
 
 
 class Submissions:
@@ -168,67 +163,106 @@ class Submissions:
         return errors, (po, answers)
 
     def submit_invoices(self, account: dict, body: dict) -> str:
-        """submitInvoices: POs must exist and costs match what was acknowledged."""
+        """submitInvoices: Amazon's matching rules, all or nothing; an invoice id counts once.
+
+        POs must exist for this vendor, items be on them, net costs and currencies match what
+        was acknowledged, invoiced units stay within the accepted ones (over all accepted
+        invoices), totals add up to the cent and an accepted invoice id is never taken twice.
+        """
         with self.lock:
-            errors = []
+            errors, plans = [], []
+            taken = self._accepted_invoice_ids(account)
             for invoice in body.get("invoices") or []:
-                for item in invoice.get("items") or []:
-                    number = item.get("purchaseOrderNumber")
-                    if not number:
-                        continue
-                    po = self.pos.get(number)
-                    if po is None or po["account"] != account["refresh_token"]:
-                        errors.append(
-                            {
-                                "code": "InvalidPurchaseOrder",
-                                "message": f"Invoice {invoice.get('id')}: unknown PO {number}.",
-                                "details": number,
-                            }
-                        )
-                        continue
-                    line = next(
-                        (
-                            i
-                            for i in po["items"]
-                            if item.get("amazonProductIdentifier") == i["asin"]
-                            or item.get("vendorProductIdentifier") == i["sku"]
-                        ),
-                        None,
-                    )
-                    cost = (item.get("netCost") or {}).get("amount")
-                    if (
-                        line
-                        and line["ack_net_cost"]
-                        and cost is not None
-                        and Decimal(cost) != Decimal(line["ack_net_cost"])
-                    ):
-                        errors.append(
-                            {
-                                "code": "NetCostMismatch",
-                                "message": f"Invoice {invoice.get('id')}: {line['asin']} invoiced "
-                                f"at {cost}, acknowledged at {line['ack_net_cost']}.",
-                                "details": number,
-                            }
-                        )
+                problems, plan = self._check_invoice(account, invoice, taken)
+                errors += problems
+                plans += plan
+                taken.add(str(invoice.get("id", "")))
+            if not errors:
+                for line, units in plans:
+                    line["invoiced"] = line.get("invoiced", 0) + units
             keys = [str(i.get("id", "")) for i in body.get("invoices") or []]
             return self._record(account, "invoice", keys, body, errors)
 
+    def _accepted_invoice_ids(self, account: dict) -> set[str]:
+        accepted = set()
+        for row in self.submissions:
+            if row["kind"] != "invoice" or row["key"] is None or not row.get("accepted"):
+                continue
+            record = self.transactions.get(row["transaction_id"]) or {}
+            if record.get("account") == account["refresh_token"]:
+                accepted.add(row["key"])
+        return accepted
+
+    def _check_invoice(self, account: dict, invoice: dict, taken: set[str]):
+        invoice_id = str(invoice.get("id", ""))
+        errors, plan = [], []
+        counted: dict[int, int] = {}
+
+        def fail(code, message, details=""):
+            errors.append({"code": code, "message": f"Invoice {invoice_id}: {message}",
+                           "details": str(details)})
+
+        if invoice_id in taken:
+            fail("DuplicateInvoice", "this invoice number was already accepted.", invoice_id)
+        currency = (invoice.get("invoiceTotal") or {}).get("currencyCode")
+        total = Decimal(0)
+        for item in invoice.get("items") or []:
+            cost = item.get("netCost") or {}
+            quantity = item.get("invoicedQuantity") or {}
+            try:
+                amount = Decimal(cost.get("amount") or "0")
+            except InvalidOperation:
+                fail("InvalidNetCost", "a net cost is not a number.",
+                     item.get("itemSequenceNumber"))
+                continue
+            units = _eaches(quantity, {"unit": "Eaches", "unit_size": 1})
+            total += amount * units
+            if cost.get("currencyCode") != currency:
+                fail("CurrencyMismatch", f"item {item.get('itemSequenceNumber')} is in "
+                     f"{cost.get('currencyCode')}, the invoice in {currency}.", currency)
+            number = item.get("purchaseOrderNumber")
+            if not number:
+                continue
+            po = self.pos.get(number)
+            if po is None or po["account"] != account["refresh_token"]:
+                fail("InvalidPurchaseOrder", f"unknown PO {number}.", number)
+                continue
+            asin, sku = item.get("amazonProductIdentifier"), item.get("vendorProductIdentifier")
+            line = next((i for i in po["items"] if (asin and asin == i["asin"])
+                         or (sku and sku == i["sku"])), None)
+            if line is None:
+                if asin or sku:
+                    fail("InvalidItem", f"{asin or sku} is not on PO {number}.", number)
+                continue
+            if line["ack_net_cost"] and Decimal(cost.get("amount") or "0") != Decimal(
+                    line["ack_net_cost"]):
+                fail("NetCostMismatch", f"{line['asin']} invoiced at {cost.get('amount')}, "
+                     f"acknowledged at {line['ack_net_cost']}.", number)
+            if cost.get("currencyCode") and cost["currencyCode"] != line["currency"]:
+                fail("CurrencyMismatch", f"{line['asin']} is ordered in {line['currency']}.",
+                     number)
+            if invoice.get("invoiceType") == "Invoice":
+                units = _eaches(quantity, line)
+                counted[id(line)] = counted.get(id(line), 0) + units
+                if line.get("invoiced", 0) + counted[id(line)] > line["accepted"]:
+                    fail("QuantityExceedsAccepted", f"{line['asin']} invoices "
+                         f"{line.get('invoiced', 0) + counted[id(line)]} units, "
+                         f"{line['accepted']} accepted.", number)
+                plan.append((line, units))
+        for key, name in (("taxDetails", "taxAmount"), ("chargeDetails", "chargeAmount")):
+            total += sum(_amount(d.get(name)) for d in invoice.get(key) or [])
+        total -= sum(_amount(d.get("allowanceAmount")) for d in invoice.get("allowanceDetails")
+                     or [])
+        stated = _amount(invoice.get("invoiceTotal"))
+        if total.quantize(CENT) != stated.quantize(CENT):
+            fail("InvoiceTotalMismatch", f"items, taxes and charges add up to "
+                 f"{total.quantize(CENT)}, the total says {stated}.", invoice_id)
+        return errors, plan
+
     def submit_shipment_confirmations(self, account: dict, body: dict) -> str:
-        """submitShipmentConfirmations: every PO named must exist for this vendor."""
+        """submitShipmentConfirmations: Amazon's ASN rules (shipments.py); each ASN kept once."""
         with self.lock:
-            errors = []
-            for confirmation in body.get("shipmentConfirmations") or []:
-                for number in set(_all_values(confirmation, "purchaseOrderNumber")):
-                    po = self.pos.get(number)
-                    if po is None or po["account"] != account["refresh_token"]:
-                        errors.append(
-                            {
-                                "code": "InvalidPurchaseOrder",
-                                "message": f"Shipment {confirmation.get('shipmentIdentifier')}: "
-                                f"unknown PO {number}.",
-                                "details": str(number),
-                            }
-                        )
+            errors = self._record_shipments(account, body)
             keys = [
                 str(c.get("shipmentIdentifier", ""))
                 for c in body.get("shipmentConfirmations") or []
