@@ -139,6 +139,10 @@ class Config:
     # Worker queues, by concern, so each can scale on its own.
     QUEUES = ("sync", "outbox", "notify", "media")
     JOB_TIMEOUT_SECONDS = _env_int("JOB_TIMEOUT_SECONDS", 600)
+    # How often a busy worker renews its job's heartbeat, and how long past that a job of a
+    # dead worker still counts as running (RQ's own defaults: 30 and 60).
+    WORKER_MONITOR_INTERVAL_SECONDS = _env_int("WORKER_MONITOR_INTERVAL_SECONDS", 30)
+    WORKER_HEARTBEAT_GRACE_SECONDS = _env_int("WORKER_HEARTBEAT_GRACE_SECONDS", 60)
 
     # Observability (webapp/observability): JSON logs with request ids, Prometheus metrics at
     # /metrics (off unless enabled; a bearer token when set), Sentry only when a DSN is set.

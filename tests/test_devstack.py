@@ -12,7 +12,8 @@ import pytest
 
 from tests.processes import REPO, wait_until
 
-pytestmark = pytest.mark.slow
+# `make run` always uses its own SQLite file and embedded Redis: one CI pass is enough.
+pytestmark = [pytest.mark.slow, pytest.mark.backend_independent]
 
 
 def _free_port() -> int:

@@ -69,7 +69,9 @@ def test_two_workers_killed_50_times_lose_and_duplicate_nothing(
         "count": 500, "days_back": 20, "changed": True, "settle": True})["purchase_order_numbers"]
     control(sandbox, "faults", {"slow_share": 0.3, "slow_seconds": 0.03})
     env = worker_env(test_config, sandbox, tmp_path, SPAPI_PAGE_SIZE="10",
-                     SPAPI_RATE_LIMITING="0", SYNC_LOCK_TTL_SECONDS="1.5")
+                     SPAPI_RATE_LIMITING="0", SYNC_LOCK_TTL_SECONDS="1.5",
+                     # A killed worker's job is handed on after ~13 s instead of RQ's 90.
+                     WORKER_MONITOR_INTERVAL_SECONDS="3", WORKER_HEARTBEAT_GRACE_SECONDS="10")
     workers = [start_worker(env, "sync"), start_worker(env, "sync")]
     rng = random.Random(4)
     last_request = 0.0
@@ -117,7 +119,7 @@ def test_two_workers_killed_50_times_lose_and_duplicate_nothing(
     assert count(Event, Event.kind == "po.new") == 500
 
     # No job stays "started": RQ's abandoned-job cleanup moves what died with its worker
-    # once its heartbeat lapses (90 s), and the idempotent sync made the retry unnecessary.
+    # once its heartbeat lapses (13 s here), and the idempotent sync made the retry unnecessary.
     registry = StartedJobRegistry(queue=get_queue("sync"))
     deadline = time.time() + 150
     while registry.get_job_ids(cleanup=False) and time.time() < deadline:

@@ -43,6 +43,13 @@ class AppWorker(Worker):
         gc.freeze()
         return super().main_work_horse(job, queue)
 
+    def get_heartbeat_ttl(self, job: Job) -> int:
+        # RQ adds a fixed 60 s to the monitoring interval; a job whose worker died stays
+        # "started" that long before the registry cleanup hands it on. Configurable, so a
+        # deployment (or a test that kills workers) can notice dead workers sooner.
+        ttl = super().get_heartbeat_ttl(job)
+        return ttl - 60 + self.app.config["WORKER_HEARTBEAT_GRACE_SECONDS"]
+
     def perform_job(self, job: Job, queue: Queue) -> bool:
         # The request that enqueued the job names it in every log line the job writes.
         token = current_job_request_id.set((job.meta or {}).get("request_id"))
@@ -67,6 +74,7 @@ def build_worker(app: Flask, queues: list[str] | None = None, name: str | None =
         serializer=JSONSerializer,
         name=name,
         worker_ttl=WORKER_TTL,
+        job_monitoring_interval=app.config["WORKER_MONITOR_INTERVAL_SECONDS"],
     )
     worker.app = app
     return worker
