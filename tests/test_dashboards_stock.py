@@ -46,7 +46,7 @@ def _shipment(vendor, ident, status, line, shipped, eta=None):
 def test_stock_per_asin_low_stock_and_aged(vendor):
     seed_reports(vendor)
     po = _open_pos(vendor)
-    _shipment(vendor, "ASN-1", "in_transit", po.lines[0], 12)
+    _shipment(vendor, "ASN-1", "pending", po.lines[0], 12)
     _shipment(vendor, "ASN-2", "received", po.lines[0], 4)  # already received: not inbound
     report = stock.stock_report(vendor)
     assert (report.week_start, report.week_end) == (LAST_WEEK, LAST_WEEK + timedelta(6))
@@ -73,7 +73,7 @@ def test_stock_ignores_another_vendor(vendor):
     other = make_vendor("Other Co")
     seed_reports(other)
     po = add_po(other, "PO-OPEN", utc(25, 7), [{"qty": 500, "asin": A1}])
-    _shipment(other, "ASN-X", "in_transit", po.lines[0], 500)
+    _shipment(other, "ASN-X", "pending", po.lines[0], 500)
     rows = {r.asin: r for r in stock.stock_report(vendor).rows}
     assert (rows[A1].sellable_on_hand, rows[A1].open_po_units, rows[A1].inbound_units) == (
         100, 20, 0)
@@ -121,9 +121,25 @@ def test_asn_status_counts_and_empty_state(vendor):
     po = _open_pos(vendor)
     line = po.lines[0]
     _shipment(vendor, "ASN-LATE", "submitted", line, 5, eta=utc(17, 0))
-    _shipment(vendor, "ASN-ONTRACK", "in_transit", line, 5, eta=utc(20, 0))
+    _shipment(vendor, "ASN-ONTRACK", "pending", line, 5, eta=utc(20, 0))
     _shipment(vendor, "ASN-DONE", "received", line, 6)
     status = asn.asn_status(vendor, NOW)
-    assert status.by_state == {"submitted": 1, "in_transit": 1, "received": 1, "discrepancy": 0}
+    assert status.by_state == {"pending": 1, "submitted": 1, "receiving": 0, "received": 1,
+                               "discrepancy": 0, "failed": 0}
     assert (status.late, status.shipped_units, status.received_units) == (1, 6, 4)
     assert db.session.get(PurchaseOrderLine, line.id).received_eaches == 4
+
+
+def test_asn_page_and_overview_render_with_shipments_in_every_state(vendor, client):
+    from tests.auth_helpers import sign_in
+
+    po = _open_pos(vendor)
+    for n, state in enumerate(asn.STATES):
+        _shipment(vendor, f"ASN-{n}", state, po.lines[0], 1)
+    sign_in(client, vendor=vendor)
+    page = client.get("/dashboards/shipments")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert all(f'data-state="{s}"' in html for s in asn.STATES)
+    overview = client.get("/dashboards").get_data(as_text=True)
+    assert 'data-card="asn"' in overview

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from webapp.dashboards.periods import last_synced
+from webapp.dashboards.periods import last_synced, latest_report_weeks
 from webapp.dashboards.rates import as_json, ratio
 from webapp.extensions import db
 from webapp.orders.models import PurchaseOrderLine as Line
@@ -23,7 +23,7 @@ from webapp.vendors.models import Vendor
 
 FEEDS = ("orders", "status", "reports")
 VELOCITY_WEEKS = 4
-INBOUND_STATES = ("submitted", "in_transit")
+INBOUND_STATES = ("pending", "submitted")  # ASN sent, nothing received yet
 
 
 @dataclass
@@ -83,8 +83,7 @@ class StockReport:
 
 def stock_report(vendor: Vendor) -> StockReport:
     """Compute the vendor's stock position per ASIN."""
-    week = db.session.scalar(select(func.max(InventoryWeek.week_start))
-                             .where(InventoryWeek.vendor_id == vendor.id))
+    week = latest_report_weeks(vendor.id)[0]
     on_hand = {}
     if week is not None:
         on_hand = {r.asin: r for r in db.session.execute(
@@ -122,8 +121,7 @@ def stock_report(vendor: Vendor) -> StockReport:
 
 def _velocity(vendor_id: int) -> tuple[dict[str, Decimal], date | None, date | None]:
     """Average shipped units per week over the last VELOCITY_WEEKS report weeks."""
-    last = db.session.scalar(select(func.max(SalesWeek.week_start))
-                             .where(SalesWeek.vendor_id == vendor_id))
+    last = latest_report_weeks(vendor_id)[1]
     if last is None:
         return {}, None, None
     first = last - timedelta(days=7 * (VELOCITY_WEEKS - 1))
