@@ -56,7 +56,7 @@ def init_security(app: Flask) -> None:
 # Per-request values kept on `g`. A request pushed inside an already active app context (tests,
 # scripts) shares that context's `g`, so a user or CSRF token must not leak into the next one.
 REQUEST_SCOPED = ("_login_user", "csrf_token", "api_token", "user_session", "private_page",
-                  "auth_failed", "dashboard_synced")
+                  "auth_failed", "dashboard_synced", "dashboard_latest_weeks", "orders_badge")
 
 
 def _fresh_request_state() -> None:

@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import g, has_request_context
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from webapp.amazon.models import SyncState
 from webapp.extensions import db
+from webapp.vendor_reports.models import InventoryWeek, SalesWeek
 
 WEEK = timedelta(days=7)
 ALLOWED_WEEKS = (4, 13, 26, 52)
@@ -79,3 +80,19 @@ def _synced_feeds(vendor_id: int) -> dict[str, datetime | None]:
             select(SyncState.feed, func.max(SyncState.last_success_at))
             .where(SyncState.vendor_id == vendor_id).group_by(SyncState.feed)).all())
     return memo[vendor_id]
+
+
+def latest_report_weeks(vendor_id: int) -> tuple[date | None, date | None]:
+    """Return the newest inventory and sales report weeks of a vendor (None: no report yet)."""
+    # One statement for both, kept for the request: the overview needs the sales week twice.
+    memo = g.setdefault("dashboard_latest_weeks", {}) if has_request_context() else {}
+    if vendor_id not in memo:
+        memo[vendor_id] = tuple(db.session.execute(_LATEST_WEEKS, {"vendor_id": vendor_id}).one())
+    return memo[vendor_id]
+
+
+_LATEST_WEEKS = select(
+    select(func.max(InventoryWeek.week_start))
+    .where(InventoryWeek.vendor_id == bindparam("vendor_id")).scalar_subquery(),
+    select(func.max(SalesWeek.week_start))
+    .where(SalesWeek.vendor_id == bindparam("vendor_id")).scalar_subquery())

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from webapp.dashboards.periods import last_synced
+from webapp.dashboards.periods import last_synced, latest_report_weeks
 from webapp.dashboards.rates import as_json, percent
 from webapp.extensions import db
 from webapp.vendor_reports.models import SalesWeek
@@ -84,8 +84,7 @@ def sales_report(vendor: Vendor, weeks: int = 13) -> SalesReport:
     """Sum the vendor's sales report over its last `weeks` weeks; return rate per ASIN."""
     threshold = vendor.return_rate_threshold_percent
     synced = last_synced(vendor.id, FEEDS)
-    last = db.session.scalar(select(func.max(SalesWeek.week_start))
-                             .where(SalesWeek.vendor_id == vendor.id))
+    last = latest_report_weeks(vendor.id)[1]
     if last is None:
         return SalesReport(None, None, [], [], threshold, synced)
     first = last - timedelta(days=7 * (weeks - 1))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, literal, null, select, union_all
 
 from webapp.amazon.models import OutboxMessage
 from webapp.audit.models import AuditEntry
@@ -117,24 +117,39 @@ def stock_and_cover(vendor_id: int, asins: list[str]) -> tuple[dict, dict]:
     return stock, cover
 
 
+def _history_statement():
+    # One statement for the three sources, built once (a page view: Core rows, no identity map).
+    po_id = bindparam("po_id")
+    audit = select(AuditEntry.created_at.label("at"), AuditEntry.action.label("kind"),
+                   AuditEntry.actor.label("who"), AuditEntry.details.label("details"),
+                   literal(0).label("source")).where(
+        AuditEntry.vendor_id == bindparam("vendor_id"),
+        AuditEntry.target_type == "purchase_order", AuditEntry.target_id == bindparam("target_id"))
+    events = select(Event.created_at, Event.kind, null(), Event.payload, literal(1)).where(
+        Event.purchase_order_id == po_id)
+    sent = select(OutboxMessage.completed_at, OutboxMessage.state, null(), OutboxMessage.errors,
+                  literal(2)).join(Acknowledgement, OutboxMessage.id == Acknowledgement.outbox_id
+                                   ).where(Acknowledgement.purchase_order_id == po_id,
+                                           OutboxMessage.completed_at.is_not(None))
+    return union_all(audit, events, sent).order_by("source")
+
+
+_HISTORY = _history_statement()
+
+
 def history(po: PurchaseOrder) -> list[HistoryEntry]:
     """Every action on the PO: audit entries, events, acknowledgements and their outbox state."""
     entries = [HistoryEntry(po.ordered_at, "po.ordered", "Amazon", None)]
     if po.amazon_changed_at:
         entries.append(HistoryEntry(po.amazon_changed_at, "po.changed", "Amazon", None))
-    for row in db.session.scalars(select(AuditEntry).where(
-            AuditEntry.vendor_id == po.vendor_id, AuditEntry.target_type == "purchase_order",
-            AuditEntry.target_id == str(po.id))):
-        entries.append(HistoryEntry(row.created_at, row.action, row.actor, row.details))
-    for event in db.session.scalars(select(Event).where(Event.purchase_order_id == po.id)):
-        entries.append(HistoryEntry(event.created_at, event.kind, None, event.payload))
-    for message in db.session.scalars(
-        select(OutboxMessage)
-        .join(Acknowledgement, OutboxMessage.id == Acknowledgement.outbox_id)
-        .where(Acknowledgement.purchase_order_id == po.id)):
-        if message.completed_at:
-            entries.append(HistoryEntry(message.completed_at, f"outbox.{message.state}", "Amazon",
-                                        {"errors": message.errors} if message.errors else None))
+    rows = db.session.execute(_HISTORY, {"vendor_id": po.vendor_id, "po_id": po.id,
+                                         "target_id": str(po.id)}).all()
+    for at, kind, who, details, source in rows:
+        if source == 2:
+            entries.append(HistoryEntry(at, f"outbox.{kind}", "Amazon",
+                                        {"errors": details} if details else None))
+        else:
+            entries.append(HistoryEntry(at, kind, who, details))
     return sorted(entries, key=lambda e: e.at, reverse=True)
 
 

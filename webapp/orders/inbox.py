@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import bindparam, func, or_, select, tuple_, union
 from sqlalchemy.orm import defer
 
@@ -148,6 +149,57 @@ def badge_count(vendor_id: int) -> int:
         select(func.count()).select_from(PurchaseOrder).where(
             PurchaseOrder.vendor_id == vendor_id, PurchaseOrder.state == PoState.NEW.value,
             PurchaseOrder.ack_state.in_(NEEDS_ANSWER))) or 0
+
+
+@dataclass(slots=True)
+class Row:
+    """What one inbox row shows, computed once in Python instead of per row in Jinja."""
+
+    po: PurchaseOrder
+    href: str
+    band: str
+    due_iso: str
+    due_text: str
+    hours: int
+    minutes: int
+    overdue: bool
+
+
+def rows(orders: list[PurchaseOrder], now: datetime, href, format_when) -> list[Row]:
+    """The rows of a page: link (`href(po_number)`), colour band, deadline text, countdown."""
+    out = []
+    for po in orders:
+        due = po.ack_due_at
+        hours, minutes, overdue = time_left(due, now)
+        out.append(Row(po, href(po.po_number), deadline_band(due, now), due.isoformat(),
+                       format_when(due), hours, minutes, overdue))
+    return out
+
+
+# The Orders badge is on every page: counted at most every few seconds per vendor and worker
+# process (a new PO from a sync shows within that), forgotten at once on an answer.
+BADGE_TTL_SECONDS = 5
+
+
+def _badges() -> dict[int, tuple[float, int]]:
+    # Per app, so two apps in one process (tests) never share counts.
+    return current_app.extensions.setdefault("acorn.orders_badge", {})
+
+
+def cached_badge_count(vendor_id: int) -> int:
+    """`badge_count`, reused for BADGE_TTL_SECONDS in this process."""
+    now, badges = time.monotonic(), _badges()
+    hit = badges.get(vendor_id)
+    if hit and hit[0] > now:
+        return hit[1]
+    count = badge_count(vendor_id)
+    badges[vendor_id] = (now + BADGE_TTL_SECONDS, count)
+    return count
+
+
+def forget_badge(vendor_id: int) -> None:
+    """Drop the vendor's cached badge count (a PO was answered)."""
+    _badges().pop(vendor_id, None)
 
 
 def deadline_band(due: datetime, now: datetime | None = None) -> str:

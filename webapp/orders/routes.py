@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,6 +12,7 @@ from sqlalchemy import select
 from webapp.auth.access import require_permission
 from webapp.db_types import utcnow
 from webapp.extensions import db
+from webapp.i18n import datetime_formatter
 from webapp.orders import detail, services
 from webapp.orders import inbox as inbox_pages
 from webapp.orders.acknowledgement_rules import accept_all_as_ordered
@@ -24,6 +27,8 @@ from webapp.orders.models import (
 from webapp.tenancy import get_for_vendor_or_404
 
 bp = Blueprint("orders", __name__)
+# Characters werkzeug's default URL converter leaves unquoted in a path segment.
+_PATH_SAFE = "!$&'()*+,/:;=@"
 
 
 @bp.app_context_processor
@@ -33,7 +38,7 @@ def _orders_badge():
         if not getattr(current_user, "is_authenticated", False):
             return 0
         if "orders_badge" not in g:  # the nav and the inbox heading share one count
-            g.orders_badge = inbox_pages.badge_count(current_user.vendor_id)
+            g.orders_badge = inbox_pages.cached_badge_count(current_user.vendor_id)
         return g.orders_badge
     return {"orders_badge": orders_badge}
 
@@ -58,10 +63,19 @@ def inbox():
         page = inbox_pages.inbox_page(current_user.vendor_id, query)
     except inbox_pages.BadCursor:
         return redirect(url_for("orders.inbox"))
-    return render_template("orders/inbox.html", page=page, now=utcnow(), inbox=inbox_pages,
+    rows = inbox_pages.rows(page.orders, utcnow(), _detail_href(),
+                            datetime_formatter("yyyy-MM-dd HH:mm"))
+    return render_template("orders/inbox.html", page=page, rows=rows,
                            warehouses=inbox_pages.warehouses(current_user.vendor_id),
                            marketplaces=inbox_pages.marketplaces(current_user.vendor_id),
                            args=request.args)
+
+
+def _detail_href():
+    """`number -> url_for("orders.detail_page", number=number)`, with url_for run once a page."""
+    marker = "0"
+    base = url_for("orders.detail_page", number=marker)[:-len(marker)]
+    return lambda number: base + quote(str(number), safe=_PATH_SAFE)
 
 
 def _po(number: str) -> PurchaseOrder:

@@ -19,6 +19,7 @@ from webapp.audit.services import record as audit
 from webapp.db_types import utcnow
 from webapp.events.services import raise_event
 from webapp.extensions import db
+from webapp.orders import inbox
 from webapp.orders.acknowledgement_rules import (
     AnswerPart,
     LineAnswer,
@@ -267,6 +268,7 @@ def acknowledge_po(po: PurchaseOrder, answers: list[LineAnswer], *, user, now=No
            {"acknowledgement_id": ack.id, "outbox_id": message.id,
             "lines": {a.item_sequence_number: [p.code.value for p in a.parts] for a in answers},
             "risks": [r.code for r in check.risks]})
+    inbox.forget_badge(po.vendor_id)  # the PO no longer needs an answer
     return AckOutcome("queued", check, acknowledgement=ack, to_send=[message.id])
 
 

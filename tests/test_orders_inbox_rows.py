@@ -1,0 +1,53 @@
+"""Inbox rows computed in the view and the cached Orders badge (issue 10's load work)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import url_for
+from flask_babel import format_datetime
+
+from tests.auth_helpers import post, sign_in
+from tests.orders_helpers import add_po
+from webapp.i18n import datetime_formatter
+from webapp.orders import inbox
+
+
+def test_datetime_formatter_matches_the_datetimeformat_filter(app, monkeypatch):
+    monkeypatch.setattr(app.extensions["babel"], "timezone_selector", lambda: "Asia/Shanghai")
+    moments = [datetime(2026, 3, 8, 6, 59, tzinfo=UTC),
+               datetime(2026, 11, 1, 23, 5, tzinfo=UTC), datetime(2026, 7, 4, 12, 0)]
+    with app.test_request_context("/"):
+        fmt = datetime_formatter("yyyy-MM-dd HH:mm")
+        for dt in moments:
+            assert fmt(dt) == format_datetime(dt, "yyyy-MM-dd HH:mm")
+        assert fmt(moments[0]) == "2026-03-08 14:59"  # UTC+8
+
+
+def test_row_links_and_countdowns_match_url_for_and_the_bands(app, client):
+    user = sign_in(client)
+    add_po(user.vendor_id, "LATE0001", due_in_hours=-1.5)
+    add_po(user.vendor_id, "A B7", due_in_hours=3)
+    html = client.get("/orders").get_data(as_text=True)
+    with app.test_request_context("/"):
+        for number in ("LATE0001", "A B7"):
+            assert f'href="{url_for("orders.detail_page", number=number)}"' in html
+    assert 'class="countdown band-overdue"' in html and "1h 30m overdue" in html
+    assert 'class="countdown band-soon"' in html and "h 59m left" in html
+    assert 'data-ack-state="none">Not answered<' in html
+    assert 'data-fmt-left="{h}h {m}m left"' in html
+
+
+def test_badge_is_cached_and_forgotten_on_an_answer(app, client):
+    user = sign_in(client)
+    add_po(user.vendor_id, "FIRST001")
+    assert 'data-badge>1<' in client.get("/orders").get_data(as_text=True)
+    add_po(user.vendor_id, "SECOND01")  # a sync adds one: shown within BADGE_TTL_SECONDS
+    assert 'data-badge>1<' in client.get("/orders").get_data(as_text=True)
+    r = post(client, "/orders/FIRST001/accept-all", token_from="/orders/FIRST001")
+    assert r.status_code in (302, 303)
+    html = client.get("/orders").get_data(as_text=True)
+    assert 'data-badge>1<' in html  # FIRST001 answered, SECOND01 counted afresh
+    with app.app_context():
+        inbox.forget_badge(user.vendor_id)
+        assert inbox.cached_badge_count(user.vendor_id) == 1
