@@ -3,28 +3,35 @@
 // can race and Amazon still gets the answer once. Replays go strictly in the order queued.
 "use strict";
 
-self.AckQueue = (() => {
-  const DB = "acorn-offline";
-  const STORE = "acks";
+// One IndexedDB object store of queued entries (auto-increment ids, oldest first); also used by
+// the invoice upload queue in capture.js, which loads after this file in pages and the worker.
+self.IdbQueueStore = (dbName, storeName) => {
   const open = () => new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: "id", autoIncrement: true });
+    const req = indexedDB.open(dbName, 1);
+    req.onupgradeneeded = () => req.result.createObjectStore(storeName, { keyPath: "id", autoIncrement: true });
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);
   });
   const run = async (mode, work) => {
     const db = await open();
     return new Promise((resolve, reject) => {
-      const tx = db.transaction(STORE, mode);
-      const req = work(tx.objectStore(STORE));
+      const tx = db.transaction(storeName, mode);
+      const req = work(tx.objectStore(storeName));
       tx.oncomplete = () => { db.close(); resolve(req ? req.result : undefined); };
       tx.onerror = () => { db.close(); reject(tx.error); };
     });
   };
-  const all = async () => ((await run("readonly", (s) => s.getAll())) || []).sort((a, b) => a.id - b.id);
-  const add = (entry) => run("readwrite", (s) => s.add({ state: "queued", queuedAt: Date.now(), ...entry }));
-  const put = (entry) => run("readwrite", (s) => s.put(entry));
-  const clear = () => run("readwrite", (s) => s.clear());
+  return {
+    all: async () => ((await run("readonly", (s) => s.getAll())) || []).sort((a, b) => a.id - b.id),
+    add: (entry) => run("readwrite", (s) => s.add({ state: "queued", queuedAt: Date.now(), ...entry })),
+    put: (entry) => run("readwrite", (s) => s.put(entry)),
+    remove: (id) => run("readwrite", (s) => s.delete(id)),
+    clear: () => run("readwrite", (s) => s.clear()),
+  };
+};
+
+self.AckQueue = (() => {
+  const { all, add, put, clear } = self.IdbQueueStore("acorn-offline", "acks");
   let running = null;
 
   const sendOne = async (entry) => {

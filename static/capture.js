@@ -6,29 +6,10 @@
 
 // --- The offline upload queue: usable from a page and from the service worker. ---------------
 self.UploadQueue = (() => {
-  const DB = "acorn-uploads";
-  const STORE = "uploads";
-  const open = () => new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: "id", autoIncrement: true });
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-  const run = async (mode, work) => {
-    const db = await open();
-    return new Promise((resolve, reject) => {
-      const tx = db.transaction(STORE, mode);
-      const req = work(tx.objectStore(STORE));
-      tx.oncomplete = () => { db.close(); resolve(req ? req.result : undefined); };
-      tx.onerror = () => { db.close(); reject(tx.error); };
-    });
-  };
-  const all = async () => ((await run("readonly", (s) => s.getAll())) || []).sort((a, b) => a.id - b.id);
   // entry: {key, url, csrf, po, pages: [{blob, name}], sent: pages uploaded, photoIds, state}
-  const add = (entry) => run("readwrite", (s) => s.add({ state: "queued", sent: 0, photoIds: [], queuedAt: Date.now(), ...entry }));
-  const put = (entry) => run("readwrite", (s) => s.put(entry));
-  const remove = (id) => run("readwrite", (s) => s.delete(id));
-  const clear = () => run("readwrite", (s) => s.clear());
+  const store = self.IdbQueueStore("acorn-uploads", "uploads");
+  const { all, put, remove, clear } = store;
+  const add = (entry) => store.add({ sent: 0, photoIds: [], ...entry });
 
   // One page per request, each with its own Idempotency-Key: a replay resumes after the last
   // page the server took, and a page the server took twice is answered from its first time.
