@@ -8,7 +8,6 @@ here and dropped at the end, so parallel runs never share rows.
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade as migrate_upgrade
 
 from config import TestConfig
+from tests.databases import scratch_postgres
 from webapp import create_app
 from webapp.embedded_redis import EmbeddedRedis
 from webapp.extensions import db
@@ -29,15 +29,8 @@ def database_url(tmp_path_factory):
     if not base:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'acorn-test.db'}"
         return
-    url = sa.engine.make_url(base)
-    name = f"acorn_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_postgres(base, "acorn_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

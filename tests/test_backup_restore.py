@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.auth_helpers import make_vendor
+from tests.databases import scratch_postgres
 from tests.orders_helpers import add_po
 from webapp.extensions import db
 from webapp.invoices.models import Invoice
@@ -28,15 +29,8 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 def empty_database():
     """A fresh, empty PostgreSQL database to restore into."""
-    url = sa.engine.make_url(os.environ["TEST_DATABASE_URL"])
-    name = f"acorn_restore_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_postgres(os.environ["TEST_DATABASE_URL"], "acorn_restore") as url:
+        yield url
 
 
 def _run(script: str, *args: str, **env: str) -> str:

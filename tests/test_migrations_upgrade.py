@@ -10,7 +10,6 @@ unchanged. Runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL.
 from __future__ import annotations
 
 import os
-import uuid
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +20,7 @@ from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 
 from config import BASE_DIR, TestConfig
+from tests.databases import scratch_postgres
 from webapp import create_app
 from webapp.extensions import db
 
@@ -38,15 +38,8 @@ def scratch_database(tmp_path):
     if not base:
         yield f"sqlite:///{tmp_path / 'upgrade.db'}"
         return
-    url = sa.engine.make_url(base)
-    name = f"acorn_upgrade_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_postgres(base, "acorn_upgrade") as url:
+        yield url
 
 
 def _app(database_url: str, instance: Path):
