@@ -118,6 +118,9 @@ def test_evidence_photos_are_clean_and_only_for_their_vendor(app, client):
     served = client.get(f"{url}/photos/{photo.id}")
     assert served.status_code == 200 and served.mimetype == photo.content_type
     assert "no-store" in served.headers["Cache-Control"]
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert served.headers["Content-Disposition"].startswith('inline; filename="shipment-')
+    assert "sandbox" in served.headers["Content-Security-Policy"]
     r = post(client, f"{url}/photos", {"kind": "truck",
                                        "photo": (io.BytesIO(b"<script>x</script>"), "a.png")},
              token_from=url, content_type="multipart/form-data", follow_redirects=True)

@@ -8,13 +8,13 @@ from typing import BinaryIO
 
 from flask import abort
 from redis.exceptions import RedisError
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from webapp.db_types import utcnow
 from webapp.extensions import db
 from webapp.invoices.models import InvoicePhoto
 from webapp.media.intake import ProcessedImage, display_name, ingest_upload
+from webapp.media.staging import put_staged
 from webapp.media.storage import get_store, new_key
 from webapp.orders.models import PurchaseOrder
 from webapp.tenancy import get_for_vendor_or_404, vendor_select
@@ -32,8 +32,6 @@ STUCK_AFTER = timedelta(minutes=2)
 SWEEP_MAX_AGE = timedelta(days=1)
 SWEEP_BATCH = 500
 MAX_ID = 2**31 - 1  # a larger id from a URL would overflow the database's integer
-# session.info key: (store, key) of files written in the open transaction, not yet committed
-STAGED_FILES = "acorn.invoices.staged_files"
 
 
 def find_purchase_order(vendor_id: int, number: str) -> PurchaseOrder | None:
@@ -59,7 +57,7 @@ def save_invoice_photos(vendor, user, upload, purchase_order: PurchaseOrder | No
     try:
         db.session.commit()
     except BaseException:
-        db.session.rollback()  # deletes the staged files (see _forget_or_delete_staged)
+        db.session.rollback()  # deletes the staged files (webapp.media.staging)
         raise
     queue_ocr_all([photo.id for photo in photos])
     return photos
@@ -81,29 +79,21 @@ def stage_invoice_photos(vendor, user, upload, purchase_order: PurchaseOrder | N
     for item in uploads:
         data, name = _data_and_name(item)
         processed += [(image, display_name(name)) for image in ingest_upload(data, name)]
-    store, written, photos = get_store(), [], []
-    try:
-        for page_number, (image, name) in enumerate(processed, start=1):
-            key = new_key(NAMESPACE, vendor.id, image.content_type)
-            thumb_key = new_key(NAMESPACE, vendor.id, "image/jpeg", suffix="-thumb")
-            store.put(key, image.data, image.content_type)
-            written.append(key)
-            store.put(thumb_key, image.thumbnail, "image/jpeg")
-            written.append(thumb_key)
-            photo = InvoicePhoto(
-                vendor_id=vendor.id, purchase_order_id=purchase_order and purchase_order.id,
-                page_number=page_number, storage_key=key, thumbnail_key=thumb_key,
-                content_type=image.content_type, width=image.width, height=image.height,
-                size_bytes=len(image.data), sha256=image.sha256, original_filename=name,
-                ocr_state="queued", uploaded_by_id=user.id if user is not None else None)
-            db.session.add(photo)
-            photos.append(photo)
-        db.session.flush()  # ids for the answer; the rows are still uncommitted
-    except BaseException:
-        for key in written:  # the rows will not be committed: neither may their files stay
-            _delete_quietly(store, key)
-        raise
-    db.session.info.setdefault(STAGED_FILES, []).extend((store, key) for key in written)
+    files, photos = [], []
+    for page_number, (image, name) in enumerate(processed, start=1):
+        key = new_key(NAMESPACE, vendor.id, image.content_type)
+        thumb_key = new_key(NAMESPACE, vendor.id, "image/jpeg", suffix="-thumb")
+        files += [(key, image.data, image.content_type), (thumb_key, image.thumbnail, "image/jpeg")]
+        photo = InvoicePhoto(
+            vendor_id=vendor.id, purchase_order_id=purchase_order and purchase_order.id,
+            page_number=page_number, storage_key=key, thumbnail_key=thumb_key,
+            content_type=image.content_type, width=image.width, height=image.height,
+            size_bytes=len(image.data), sha256=image.sha256, original_filename=name,
+            ocr_state="queued", uploaded_by_id=user.id if user is not None else None)
+        db.session.add(photo)
+        photos.append(photo)
+    put_staged(get_store(), files)
+    db.session.flush()  # ids for the answer; the rows are still uncommitted
     return photos
 
 
@@ -111,21 +101,6 @@ def queue_ocr_all(photo_ids: list[int]) -> None:
     """Queue OCR for committed photos (call after the commit: the job reads the rows)."""
     for photo_id in photo_ids:
         queue_ocr(photo_id)
-
-
-@event.listens_for(Session, "after_commit")
-def _keep_staged(session: Session) -> None:
-    """The rows of the staged files are committed: the files stay."""
-    if not session.in_nested_transaction():
-        session.info.pop(STAGED_FILES, None)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_or_delete_staged(session: Session, transaction) -> None:
-    """An outermost transaction ended without committing: delete the files staged in it."""
-    if transaction.parent is None and session.info.get(STAGED_FILES):
-        for store, key in session.info.pop(STAGED_FILES):
-            _delete_quietly(store, key)
 
 
 def queue_ocr(photo_id: int) -> bool:
@@ -153,14 +128,6 @@ def requeue_stuck_photos() -> list[int]:
     return [photo_id for photo_id in ids if queue_ocr(photo_id)]
 
 
-def delete_photo_files(photo: InvoicePhoto) -> None:
-    """Remove a photo's stored image and thumbnail (the caller deletes the row)."""
-    store = get_store()
-    for key in (photo.storage_key, photo.thumbnail_key):
-        if key:
-            _delete_quietly(store, key)
-
-
 def _data_and_name(item) -> tuple[bytes | BinaryIO, str | None]:
     """Accept a werkzeug FileStorage, a (name, stream) pair, bytes or a binary stream."""
     if hasattr(item, "stream") and hasattr(item, "filename"):
@@ -169,9 +136,3 @@ def _data_and_name(item) -> tuple[bytes | BinaryIO, str | None]:
         return item[1], item[0]
     return item, None
 
-
-def _delete_quietly(store, key: str) -> None:
-    try:
-        store.delete(key)
-    except Exception:  # noqa: BLE001 - cleanup after a failure must not hide that failure
-        log.warning("could not delete media %s", key, exc_info=True)

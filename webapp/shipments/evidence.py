@@ -6,6 +6,7 @@ from typing import BinaryIO
 
 from webapp.extensions import db
 from webapp.media.intake import ingest_upload
+from webapp.media.staging import put_staged
 from webapp.media.storage import get_store, new_key
 from webapp.shipments.models import Shipment, ShipmentPhoto
 
@@ -17,14 +18,14 @@ def add_photos(shipment: Shipment, upload: bytes | BinaryIO, kind: str, *,
     """Re-encode an upload (a photo, or each page of a PDF) and attach it (caller commits).
 
     Raises webapp.media.errors.UploadRefused for anything that is not a usable image or PDF.
+    The files stay only if the caller's transaction commits (webapp.media.staging).
     """
     if kind not in PHOTO_KINDS:
         kind = "other"
-    store = get_store()
-    photos = []
+    files, photos = [], []
     for image in ingest_upload(upload, filename):
         key = new_key("shipments", shipment.vendor_id, image.content_type)
-        store.put(key, image.data, image.content_type)
+        files.append((key, image.data, image.content_type))
         photo = ShipmentPhoto(vendor_id=shipment.vendor_id, shipment_id=shipment.id, kind=kind,
                               storage_key=key, content_type=image.content_type,
                               width=image.width, height=image.height,
@@ -32,6 +33,7 @@ def add_photos(shipment: Shipment, upload: bytes | BinaryIO, kind: str, *,
                               uploaded_by_id=user_id)
         db.session.add(photo)
         photos.append(photo)
+    put_staged(get_store(), files)
     db.session.flush()
     return photos
 

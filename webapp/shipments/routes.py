@@ -22,6 +22,7 @@ from webapp.amazon.models import OutboxMessage
 from webapp.auth.access import require_permission
 from webapp.extensions import db
 from webapp.media.errors import UploadRefused
+from webapp.media.serving import stored_image_response
 from webapp.orders.models import PurchaseOrder
 from webapp.shipments import asn, correction, evidence, forms, loading, plans, receipts
 from webapp.shipments.dispute import dispute_pack
@@ -314,10 +315,8 @@ def photo(shipment_id: int, photo_id: int):
     """One evidence photo, served only to its own vendor."""
     picture = get_for_vendor_or_404(ShipmentPhoto, ShipmentPhoto.id == photo_id,
                                     ShipmentPhoto.shipment_id == shipment_id)
-    response = Response(evidence.photo_bytes(picture), mimetype=picture.content_type)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_image_response(picture.storage_key, picture.content_type,
+                                 f"shipment-{shipment_id}-{picture.kind}-{picture.id}")
 
 
 @bp.get("/<int:shipment_id>/dispute.pdf")
