@@ -4,9 +4,12 @@ The push service (tests/push_service.py, counting mode) runs in its own process 
 share a GIL with the sender. Both sides encrypt every message (aes128gcm), sign a VAPID JWT per
 request, reuse one HTTP session and send to the same devices:
 
-- bare: `webpush()` in a loop with a fresh claims dict, nothing else;
+- bare: `webpush()` in a loop with a fresh claims dict, nothing else (the goal's baseline);
 - ACORN: events -> `push_jobs.scan` (alerts, deliveries, jobs) -> one long-running
-  `flask worker` process on queue "notify" (claim, send, record per delivery, batches of 500).
+  `flask worker` process on queue "notify" (claim, send, record per delivery, batches of 500),
+  sending with pywebpush's `webpush_async()` on aiohttp, PUSH_CONCURRENCY requests in flight;
+- for comparison only: `webpush_async()` with as many requests in flight and nothing else,
+  which shows what ACORN's claims and records cost against the same transport.
 
 Rounds alternate (bare, ACORN, bare, ...) and each ACORN round is compared with the mean of the
 bare rounds around it; the median ratio is reported, because the machine is shared. Figures:
@@ -16,7 +19,7 @@ BENCH_PUSH_USERS x BENCH_PUSH_DEVICES devices (default 50 x 4) get BENCH_PUSH_EV
 (default 10) per round: 2000 deliveries; BENCH_PUSH_ROUNDS (default 3). BENCH_DATABASE_URL
 (default the local PostgreSQL) adds a run beside SQLite in a scratch database.
 
-The worker sends with PUSH_CONCURRENCY streams (default 4), the bare loop with one.
+The worker sends with PUSH_CONCURRENCY streams (default 4), the bare `webpush()` loop with one.
 BENCH_PUSH_LATENCY_MS (default 0) makes the push service wait that long before each answer,
 as a real one 50-200 ms away does; the goal is judged on the default, local, case.
 """
@@ -84,6 +87,41 @@ def bare_loop(app, subs: list[dict], total: int, payload: bytes) -> float:
                 vapid_claims={"sub": contact}, ttl=86400, timeout=10,
                 headers={"Urgency": "normal", "Topic": "po-1"}, requests_session=session)
     return total / (time.perf_counter() - started)
+
+
+def bare_async_loop(app, subs: list[dict], total: int, payload: bytes, streams: int) -> float:
+    """`webpush_async()` with `streams` requests in flight on one aiohttp session, nothing else.
+
+    Not the goal's baseline (that is the plain `webpush()` loop above): it shows what ACORN's
+    bookkeeping costs against the same transport ACORN uses.
+    """
+    import asyncio
+
+    import aiohttp
+    from pywebpush import webpush_async
+
+    from webapp.push.vapid import vapid_keys
+
+    with app.app_context():
+        signer, contact = vapid_keys().signer, app.config["VAPID_CONTACT"]
+
+    async def run() -> float:
+        async with aiohttp.ClientSession() as session:
+            numbers = iter(range(total))
+
+            async def stream():
+                for i in numbers:
+                    await webpush_async(
+                        subs[i % len(subs)], data=payload, vapid_private_key=signer,
+                        vapid_claims={"sub": contact}, ttl=86400,
+                        timeout=aiohttp.ClientTimeout(total=10),
+                        headers={"Urgency": "normal", "Topic": "po-1"}, aiohttp_session=session)
+
+            started = time.perf_counter()
+            await asyncio.gather(*(stream() for _ in range(streams)))
+            return total / (time.perf_counter() - started)
+
+    return asyncio.run(run())
 
 
 def setup_devices(app, subs: list[dict], users: int):
@@ -194,14 +232,16 @@ def measure(database_url: str, label: str) -> dict:
                 with app.app_context():
                     while not Worker.all(connection=get_redis(app)):
                         time.sleep(0.05)
-                bare, fans = [bare_loop(app, subs, total, payload)], []
+                streams = int(app.config["PUSH_CONCURRENCY"])
+                bare, fans, bare_async = [bare_loop(app, subs, total, payload)], [], []
                 for r in range(rounds):
                     fans.append(acorn_round(app, vendor_id, events, origin, f"R{r}X"))
+                    bare_async.append(bare_async_loop(app, subs, total, payload, streams))
                     bare.append(bare_loop(app, subs, total, payload))
             finally:
                 worker.terminate()
                 worker.wait(30)
-            arrived = received(origin) - total * (rounds + 1)
+            arrived = received(origin) - total * (2 * rounds + 1)
             with app.app_context():
                 db.engine.dispose()
     finally:
@@ -222,7 +262,10 @@ def measure(database_url: str, label: str) -> dict:
             "scan_s": statistics.median(f["scan_s"] for f in fans),
             "send_per_s": statistics.median(send_rates),
             "ratio_send": statistics.median(x / b for x, b in zip(send_rates, around,
-                                                                  strict=True))}
+                                                                  strict=True)),
+            "bare_async_per_s": statistics.median(bare_async),
+            "ratio_async": statistics.median(w / a for w, a in zip(worker_rates, bare_async,
+                                                                   strict=True))}
 
 
 def _redis_url(app) -> str:
@@ -258,6 +301,8 @@ def main() -> int:
             with admin.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
+    from config import Config
+
     ok = True
     for r in results:
         print(f"{r['db']}: {r['rounds']} rounds of {r['messages']} messages "
@@ -266,11 +311,12 @@ def main() -> int:
               f"(ratio {r['ratio_worker']:.2f}); end to end incl. scan {r['scan_s']:.2f} s: "
               f"{r['end_to_end_per_s']:.0f}/s (ratio {r['ratio_end_to_end']:.2f}); inside "
               f"the jobs (first claim to last 201) {r['send_per_s']:.0f}/s "
-              f"(ratio {r['ratio_send']:.2f})")
+              f"(ratio {r['ratio_send']:.2f}); for comparison, bare webpush_async with "
+              f"{Config.PUSH_CONCURRENCY} in flight {r['bare_async_per_s']:.0f}/s (ACORN worker "
+              f"{r['ratio_async']:.2f} of it)")
         ok = ok and r["arrived"] == r["expected"] and r["ratio_worker"] >= GOAL
     load = " ".join(open("/proc/loadavg").read().split()[:3]) if os.path.exists(
         "/proc/loadavg") else "?"
-    from config import Config
 
     print(f"PUSH_CONCURRENCY={Config.PUSH_CONCURRENCY}, push service "
           f"latency {os.environ.get('BENCH_PUSH_LATENCY_MS', '0')} ms, load average {load}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import timedelta
@@ -261,8 +262,9 @@ def test_every_message_has_ttl_above_zero(app, vendor, push_service):
     assert len(push_service.delivered()) == 5  # 3 changes, a 1 h reminder, an overdue
     assert all(int(m.headers["ttl"]) > 0 for m in push_service.requests)
     with pytest.raises(ValueError):
-        delivery.send_push({"endpoint": "http://127.0.0.1:1/x", "keys": {}}, b"{}", ttl=0,
-                           urgency="normal", topic=None)
+        asyncio.run(delivery.send_push({"endpoint": "http://127.0.0.1:1/x", "keys": {}}, b"{}",
+                                       ttl=0, urgency="normal", topic=None, signer=None,
+                                       claims={}, session=None, timeout=1))
 
 
 def test_a_batch_run_twice_at_once_sends_each_device_once(app, vendor, push_service,
@@ -376,3 +378,15 @@ def test_a_batch_keeps_push_concurrency_sends_in_flight_and_each_goes_once(app, 
 def _deliver_in(app, ids):
     with app.app_context():
         return delivery.deliver_batch(ids)
+
+
+def test_push_requests_use_the_environment_proxy_except_for_no_proxy_hosts(monkeypatch):
+    from webapp.push.sending import proxy_for
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp.example:3128")
+    monkeypatch.setenv("NO_PROXY", "push.internal.example")
+    for name in ("https_proxy", "no_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert proxy_for("https://fcm.googleapis.com/fcm/send/abc") == "http://proxy.corp.example:3128"
+    assert proxy_for("https://push.internal.example/x") is None
+    assert proxy_for("http://127.0.0.1:9/x") is None  # no HTTP_PROXY set

@@ -80,10 +80,29 @@ def build_worker(app: Flask, queues: list[str] | None = None, name: str | None =
     return worker
 
 
+def warm_up(app: Flask, queues: list[str]) -> None:
+    """Do once, before the first fork, what every work horse would otherwise do again.
+
+    A horse is a fresh copy of this process for one job: whatever the parent has not done
+    yet, each horse does on its own time. Configuring the ORM's mappers on the first query
+    and loading the VAPID keys cost about a tenth of a second a job, which for push batches
+    was a tenth of the fan-out (docs/benchmarks.md, "Web push fan-out").
+    """
+    from sqlalchemy.orm import configure_mappers
+
+    configure_mappers()
+    if "notify" in queues:
+        from webapp.push.vapid import vapid_keys
+
+        with app.app_context():
+            vapid_keys(app)
+
+
 def run_worker(app: Flask, queues=None, *, burst: bool = False, with_scheduler: bool = True,
                name: str | None = None) -> bool:
     """Run a worker until stopped (or, with `burst`, until the queues are empty)."""
     worker = build_worker(app, queues, name)
+    warm_up(app, queues or list(app.config["QUEUES"]))
     if "media" in (queues or app.config["QUEUES"]):
         # Import the OCR stack once, before the fork per job, but never build the engine here:
         # onnxruntime's state does not survive fork (docs/invoices.md, "Reading invoices").

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Connection, bindparam, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from webapp.db_types import UTCDateTime, utcnow
@@ -18,7 +18,7 @@ from webapp.push.models import Alert, DeliveryState, PushDelivery, PushSubscript
 from webapp.push.sending import (  # noqa: F401 - send_push, alert_payload: part of this API
     MAX_BODY_CHARS,
     Outcome,
-    PushSession,
+    PushSessions,
     alert_payload,
     classify_response,
     parse_retry_after,
@@ -29,6 +29,8 @@ from webapp.push.vapid import vapid_keys
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 3600
+
+
 @dataclass
 class BatchReport:
     """What a batch did: counts per final state, and deliveries to try again later."""
@@ -53,14 +55,15 @@ DEVICES = PushSubscription.__table__
 
 
 # Built once: executing a prepared statement with parameters is several times cheaper than
-# building (and cache-keying) a new UPDATE for every message.
+# building (and cache-keying) a new UPDATE for every group.
 _CLAIM = (
     update(DELIVERIES)
-    .where(DELIVERIES.c.id == bindparam("c_id"),
+    .where(DELIVERIES.c.id.in_(bindparam("c_ids", expanding=True)),
            DELIVERIES.c.state == DeliveryState.PENDING.value,
            DELIVERIES.c.next_attempt_at <= bindparam("c_now"))
     .values(state=DeliveryState.SENDING.value, claimed_at=bindparam("c_now"),
             attempts=DELIVERIES.c.attempts + 1)
+    .returning(DELIVERIES.c.id)
 )
 _RECORD = (
     update(DELIVERIES)
@@ -72,22 +75,33 @@ _RECORD = (
             next_attempt_at=func.coalesce(bindparam("b_next", type_=UTCDateTime),
                                           DELIVERIES.c.next_attempt_at))
 )
-# PostgreSQL: both in one statement, run in autocommit mode: one round trip per message
-# instead of four (BEGIN, claim, record, COMMIT). Data-modifying CTEs always run in full.
-_CLAIMED = _CLAIM.returning(DELIVERIES.c.id).cte("claimed")
-_CLAIM_AND_RECORD = select(
-    select(func.count()).select_from(_CLAIMED).scalar_subquery(),
-    select(func.count()).select_from(_RECORD.returning(DELIVERIES.c.id).cte("recorded"))
-    .scalar_subquery(),
+
+# PostgreSQL: a whole group in one statement, in autocommit mode: one round trip per group.
+# Data-modifying CTEs always run to completion; a group never claims a row it records.
+_GROUP_PG = text("""
+WITH claimed AS (
+    UPDATE push_deliveries SET state = 'sending', claimed_at = :now, attempts = attempts + 1
+    WHERE id = ANY(CAST(:claim_ids AS bigint[])) AND state = 'pending'
+      AND next_attempt_at <= :now
+    RETURNING id
+), recorded AS (
+    UPDATE push_deliveries AS d
+    SET state = r.state, status_code = r.status_code, last_error = r.last_error,
+        sent_at = COALESCE(r.sent_at, d.sent_at),
+        next_attempt_at = COALESCE(r.next_attempt_at, d.next_attempt_at)
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:states AS text[]), CAST(:codes AS int[]),
+                CAST(:errors AS text[]), CAST(:sent AS timestamptz[]),
+                CAST(:next AS timestamptz[]))
+         AS r(id, state, status_code, last_error, sent_at, next_attempt_at)
+    WHERE d.id = r.id
+    RETURNING d.id
 )
-NO_ROW = -1  # an id no delivery has: "nothing to claim" or "nothing to record"
+SELECT id FROM claimed
+""")
 
 
-def _record_params(result: tuple | None, report: BatchReport) -> dict:
+def _record_params(result: tuple, report: BatchReport) -> dict:
     """Work out how to write what the push service said about one delivery."""
-    if result is None:
-        return {"b_id": NO_ROW, "b_state": None, "b_status": None, "b_error": None,
-                "b_sent_at": None, "b_next": None}
     delivery_id, subscription_id, attempts, outcome = result
     now = utcnow()
     params = {"b_id": delivery_id, "b_status": outcome.status_code, "b_error": outcome.error,
@@ -113,21 +127,73 @@ def _record_params(result: tuple | None, report: BatchReport) -> dict:
     return params
 
 
-def _claim_and_record(conn: Connection, claim_id: int | None, done: tuple | None,
-                      report: BatchReport) -> bool:
-    """Claim `claim_id` and write the result `done` in one commit; tell whether it was claimed.
+class _GroupCommit:
+    """Commit the claims and results of all of a batch's streams together (group commit).
 
-    The claim is committed when this returns, so its message may be sent.
+    A stream hands over the next row to claim, with the result of its previous message, and
+    awaits the answer. Every stream that gets there in the same turn of the event loop joins
+    one transaction: the results, then one UPDATE ... RETURNING for the claims. Each claim is
+    still committed before its message is sent, so a worker dying anywhere leaves at most
+    one claimed row per stream in doubt, while the database sees one commit per group
+    instead of one per message.
     """
-    params = _record_params(done, report)
-    params.update(c_id=NO_ROW if claim_id is None else claim_id, c_now=utcnow())
-    if conn.dialect.name == "postgresql":
-        return conn.execute(_CLAIM_AND_RECORD, params).one()[0] == 1  # autocommit
-    claimed = conn.execute(_CLAIM, params).rowcount == 1
-    if done is not None:
-        conn.execute(_RECORD, params)
-    conn.commit()
-    return claimed
+
+    def __init__(self, conn: Connection, report: BatchReport) -> None:
+        self._conn = conn
+        self._report = report
+        self._waiting: list[tuple[int | None, tuple | None, asyncio.Future]] = []
+
+    def submit(self, claim_id: int, done: tuple | None) -> asyncio.Future:
+        """Record `done` and claim `claim_id`; the future tells whether the claim is ours."""
+        future = asyncio.get_running_loop().create_future()
+        if not self._waiting:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._waiting.append((claim_id, done, future))
+        return future
+
+    def record_now(self, done: tuple) -> None:
+        """Write one last result at once (a stream ending, or cancelled)."""
+        self._write([], [done])
+
+    def _flush(self) -> None:
+        group, self._waiting = self._waiting, []
+        # A stream cancelled while waiting (the job stopping) claims nothing: its row stays
+        # pending and goes out with a later job, instead of being left in doubt.
+        claim_ids = [c for c, _, future in group if not future.cancelled()]
+        try:
+            claimed = self._write(claim_ids, [d for _, d, _ in group if d])
+        except Exception as exc:  # noqa: BLE001 - handed to every stream of the group
+            for *_, future in group:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for claim_id, _, future in group:
+            if not future.done():  # a cancelled stream's claim stays claimed: in doubt
+                future.set_result(claim_id in claimed)
+
+    def _write(self, claim_ids: list[int], results: list[tuple]) -> set[int]:
+        conn = self._conn
+        if conn.dialect.name == "postgresql":  # autocommit: one statement, one round trip
+            records = [_record_params(r, self._report) for r in results]
+            return set(conn.execute(_GROUP_PG, {
+                "now": utcnow(), "claim_ids": claim_ids,
+                "ids": [r["b_id"] for r in records], "states": [r["b_state"] for r in records],
+                "codes": [r["b_status"] for r in records],
+                "errors": [r["b_error"] for r in records],
+                "sent": [r["b_sent_at"] for r in records],
+                "next": [r["b_next"] for r in records]}).scalars())
+        try:
+            if results:
+                conn.execute(_RECORD, [_record_params(r, self._report) for r in results])
+            claimed: set[int] = set()
+            if claim_ids:
+                claimed = set(conn.execute(_CLAIM, {"c_ids": claim_ids, "c_now": utcnow()})
+                              .scalars())
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        return claimed
 
 
 def _load(delivery_ids: list[int]) -> tuple[list, dict[int, tuple]]:
@@ -152,7 +218,7 @@ def _relax_commit_durability(conn: Connection) -> bool:
 
     Visibility is immediate, so claims still stop every other worker and survive a worker
     crash; only a crash of the database server itself can lose the last fraction of a second
-    of claims (and so repeat those few messages). Waiting for a flush per message would cap
+    of claims (and so repeat those few messages). Waiting for a flush per commit would cap
     fan-out at the disk's fsync rate. PUSH_SYNCHRONOUS_COMMIT=on restores full durability.
     """
     if conn.dialect.name != "postgresql" or current_app.config["PUSH_SYNCHRONOUS_COMMIT"]:
@@ -162,107 +228,80 @@ def _relax_commit_durability(conn: Connection) -> bool:
     return True
 
 
-def _send_stream(app, take, messages: dict[int, tuple], report: BatchReport) -> None:
-    """Claim, send and record deliveries taken from `take` until none are left.
+async def _stream(rows, messages: dict[int, tuple], claims: _GroupCommit,
+                  sessions: PushSessions, signer, contact: str, timeout: float) -> None:
+    """Claim, send and record deliveries taken from `rows` until none are left.
 
-    Core statements on a connection of its own: the ORM's per-commit bookkeeping would cost
-    more than encrypting and sending the message. One commit per message carries both the
-    previous message's result and the next one's claim; the claim is always committed before
-    its message is sent, so a stream dying anywhere leaves at most one row in doubt.
+    `rows` is one iterator shared by every stream of the batch: each row goes to one stream.
+    The claim is committed, together with the previous message's result, before the message
+    is sent; a stream dying anywhere leaves at most one row in doubt.
     """
-    timeout = app.config["PUSH_TIMEOUT_SECONDS"]
-    with app.app_context(), db.engine.connect() as conn, PushSession() as session:
-        if conn.dialect.name == "postgresql":
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        done: tuple | None = None  # the last result, not yet written
-        relaxed = _relax_commit_durability(conn)
+    done: tuple | None = None  # the last result, not yet written
+    try:
+        for row in rows:
+            delivery_id, attempts, sub_id, alert_id, endpoint, p256dh, auth = row
+            claim, done = claims.submit(delivery_id, done), None
+            if not await claim:
+                continue  # another worker has it, or its retry time has not come
+            if endpoint is None:  # the device went away after the alert was dispatched
+                done = (delivery_id, None, attempts + 1,
+                        Outcome(DeliveryState.GONE, error="device removed"))
+                continue
+            payload, ttl, urgency, topic = messages[alert_id]
+            outcome = await send_push(
+                {"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}},
+                payload, ttl=ttl, urgency=urgency, topic=topic, signer=signer,
+                claims={"sub": contact}, session=sessions.for_endpoint(endpoint),
+                timeout=timeout)
+            done = (delivery_id, sub_id, attempts + 1, outcome)
+    finally:
+        if done is not None:
+            claims.record_now(done)
+
+
+async def _fan_out(app, conn: Connection, rows: list, messages: dict[int, tuple],
+                   report: BatchReport) -> None:
+    """Run PUSH_CONCURRENCY streams over `rows` on this thread's event loop."""
+    streams = max(1, min(int(app.config["PUSH_CONCURRENCY"]), len(rows)))
+    claims = _GroupCommit(conn, report)
+    pending = iter(rows)
+    signer, contact = vapid_keys(app).signer, app.config["VAPID_CONTACT"]
+    async with PushSessions() as sessions:
+        tasks = [asyncio.ensure_future(_stream(pending, messages, claims, sessions, signer,
+                                               contact, app.config["PUSH_TIMEOUT_SECONDS"]))
+                 for _ in range(streams)]
         try:
-            while (row := take()) is not None:
-                delivery_id, attempts, sub_id, alert_id, endpoint, p256dh, auth = row
-                claimed = _claim_and_record(conn, delivery_id, done, report)
-                done = None
-                if not claimed:
-                    continue  # another worker has it, or its retry time has not come
-                if endpoint is None:  # the device went away after the alert was dispatched
-                    done = (delivery_id, None, attempts + 1,
-                            Outcome(DeliveryState.GONE, error="device removed"))
-                    continue
-                payload, ttl, urgency, topic = messages[alert_id]
-                outcome = send_push(
-                    {"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}},
-                    payload, ttl=ttl, urgency=urgency, topic=topic, session=session,
-                    timeout=timeout)
-                done = (delivery_id, sub_id, attempts + 1, outcome)
-        finally:
-            if done is not None:
-                _claim_and_record(conn, None, done, report)
-            if relaxed:
-                conn.exec_driver_sql("RESET synchronous_commit")
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:  # no new claims; rows in flight stay claimed (in doubt)
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
 
 
 def deliver_batch(delivery_ids: list[int]) -> BatchReport:
     """Send each pending delivery of `delivery_ids` at most once; return what happened.
 
-    PUSH_CONCURRENCY streams run side by side, each a thread with its own connection and HTTP
-    session taking the next row in order: a push service 50-200 ms away would otherwise cap
-    a worker at a handful of messages per second. A worker killed anywhere leaves at most
-    one claimed row per stream in doubt.
+    PUSH_CONCURRENCY streams keep that many requests in flight on one asyncio event loop
+    (a push service 50-200 ms away would otherwise cap a worker at a handful of messages a
+    second), and their claims are committed in groups on one connection. A worker killed
+    anywhere leaves at most one claimed row per stream in doubt.
     """
     rows, messages = _load(delivery_ids)
     app = current_app._get_current_object()
-    vapid_keys(app)  # load (or create) the keys once, before the threads share them
-    streams = max(1, min(int(app.config["PUSH_CONCURRENCY"]), len(rows)))
-    pending = iter(rows)
-    lock = threading.Lock()
-    stop = threading.Event()
-
-    def take():
-        if stop.is_set():
-            return None
-        with lock:
-            return next(pending, None)
-
-    reports = [BatchReport() for _ in range(streams)]
-    errors: list[BaseException] = []
-
-    def stream(report: BatchReport) -> None:
-        try:
-            _send_stream(app, take, messages, report)
-        except BaseException as exc:  # re-raised in the calling thread below
-            stop.set()
-            errors.append(exc)
-
-    if streams == 1:
-        _send_stream(app, take, messages, reports[0])
-    else:
-        # Daemon threads: a job killed by its timeout must not wait for a hanging request.
-        threads = [threading.Thread(target=stream, args=(r,), daemon=True,
-                                    name=f"push-stream-{i}") for i, r in enumerate(reports)]
-        for thread in threads:
-            thread.start()
-        try:
-            for thread in threads:
-                thread.join()
-        except BaseException:
-            stop.set()  # e.g. the job's timeout: no new claims; in-flight rows stay claimed
-            raise
-        if errors:
-            raise errors[0]
-    report = _merge(reports)
+    report = BatchReport()
+    if rows:
+        with db.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            relaxed = _relax_commit_durability(conn)
+            try:
+                asyncio.run(_fan_out(app, conn, rows, messages, report))
+            finally:
+                if relaxed:
+                    conn.exec_driver_sql("RESET synchronous_commit")
     _update_devices(report)
     return report
-
-
-def _merge(reports: list[BatchReport]) -> BatchReport:
-    total = BatchReport()
-    for r in reports:
-        for state, n in r.counts.items():
-            total.counts[state] = total.counts.get(state, 0) + n
-        total.retry_at.update(r.retry_at)
-        total.reached |= r.reached
-        total.failing |= r.failing
-        total.gone |= r.gone
-    return total
 
 
 def _update_devices(report: BatchReport) -> None:
