@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -279,6 +281,21 @@ async def _fan_out(app, conn: Connection, rows: list, messages: dict[int, tuple]
             raise
 
 
+def _run_to_end(coro) -> None:
+    """Run `coro` on a new event loop: here, or on a thread of its own if this one has a loop.
+
+    Workers and the CLI have none; a caller inside an event loop (Playwright's synchronous
+    API in the browser tests, an async host) gets a helper thread, in this context.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coro)
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="push-loop") as pool:
+        pool.submit(contextvars.copy_context().run, asyncio.run, coro).result()
+
+
 def deliver_batch(delivery_ids: list[int]) -> BatchReport:
     """Send each pending delivery of `delivery_ids` at most once; return what happened.
 
@@ -296,7 +313,7 @@ def deliver_batch(delivery_ids: list[int]) -> BatchReport:
                 conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             relaxed = _relax_commit_durability(conn)
             try:
-                asyncio.run(_fan_out(app, conn, rows, messages, report))
+                _run_to_end(_fan_out(app, conn, rows, messages, report))
             finally:
                 if relaxed:
                     conn.exec_driver_sql("RESET synchronous_commit")
