@@ -8,6 +8,7 @@ an aiohttp request costs less than half the CPU of a `requests` one (docs/benchm
 from __future__ import annotations
 
 import urllib.request
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -109,15 +110,23 @@ def classify_response(status: int, retry_after: str | None = None) -> Outcome:
     return Outcome(DeliveryState.FAILED, status, error=f"refused by the push service ({status})")
 
 
-async def send_push(subscription_info: dict, payload: bytes, *, ttl: int, urgency: str,
-                    topic: str | None, signer, claims: dict, session: aiohttp.ClientSession,
-                    timeout: float) -> Outcome:
-    """Send one encrypted message and classify the answer; never raises for HTTP trouble.
+def send_push(subscription_info: dict, payload: bytes, *, ttl: int, urgency: str,
+              topic: str | None, signer, claims: dict, session: aiohttp.ClientSession,
+              timeout: float) -> Coroutine[None, None, Outcome]:
+    """Return the sending of one encrypted message, to await; a TTL of 0 is refused at once.
 
     `claims` must be a fresh dict for each call: pywebpush writes `aud` and `exp` into it.
     """
     if ttl <= 0:
         raise ValueError("TTL must be positive: 0 means an offline device never gets it")
+    return _send(subscription_info, payload, ttl=ttl, urgency=urgency, topic=topic,
+                 signer=signer, claims=claims, session=session, timeout=timeout)
+
+
+async def _send(subscription_info: dict, payload: bytes, *, ttl: int, urgency: str,
+                topic: str | None, signer, claims: dict, session: aiohttp.ClientSession,
+                timeout: float) -> Outcome:
+    """Send one message and classify the answer; never raises for HTTP trouble."""
     headers = {"Urgency": urgency}
     if topic:
         headers["Topic"] = topic
