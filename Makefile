@@ -21,7 +21,14 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-translations: $(VENV)/.installed
+# Compiled catalogues are build output (not in git), rebuilt only when a .po file changes, so
+# two `make test` runs started side by side (.ci/run) never rewrite a .mo another one reads.
+PO_FILES := $(wildcard webapp/translations/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+translations: $(MO_FILES)
+
+$(MO_FILES): %.mo: %.po | $(VENV)/.installed
 	@$(BIN)/flask --app webapp translations compile
 
 ## Install, migrate, seed the demo vendor on first run, start web + worker + scheduler + sandbox.
