@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import (
     Blueprint,
     Response,
@@ -35,6 +38,8 @@ from webapp.vendors.models import Vendor
 
 bp = Blueprint("shipments", __name__, url_prefix="/shipments")
 
+T = TypeVar("T")
+
 
 def _shipment(shipment_id: int) -> Shipment:
     return get_for_vendor_or_404(Shipment, Shipment.id == shipment_id)
@@ -42,6 +47,21 @@ def _shipment(shipment_id: int) -> Shipment:
 
 def _vendor() -> Vendor:
     return db.session.get(Vendor, current_user.vendor_id)
+
+
+def _attempt(action: Callable[[], T], *errors: type[Exception]) -> tuple[bool, T | None]:
+    """Run `action` and commit; on one of `errors` roll back and flash its message instead.
+
+    Returns whether it worked, and what `action` returned.
+    """
+    try:
+        result = action()
+        db.session.commit()
+    except errors as exc:
+        db.session.rollback()
+        flash(getattr(exc, "message", None) or str(exc), "error")
+        return False, None
+    return True, result
 
 
 def _pdf(data: bytes, name: str) -> Response:
@@ -99,16 +119,16 @@ def create_plan():
     """Create a draft shipment with cartons, pallets and SSCCs."""
     pos = _plan_pos()
     vendor = _vendor()
-    try:
+
+    def create() -> Shipment:
         plans.check_pos(vendor.id, pos)
         line_ids = [r.line.id for r in plans.line_rooms(vendor.id, pos)]
-        shipment = plans.create_plan(
+        return plans.create_plan(
             vendor, pos, forms.packing_from(request.form, line_ids),
             forms.transport_from(request.form, vendor.timezone), user_id=current_user.id)
-        db.session.commit()
-    except (PlanError, ValueError) as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+
+    ok, shipment = _attempt(create, PlanError, ValueError)
+    if not ok:
         return _render_plan(pos, 422)
     flash(_("Ship plan saved with %(n)s carton(s).", n=len(shipment.cartons)), "success")
     return redirect(url_for("shipments.detail", shipment_id=shipment.id))
@@ -148,15 +168,11 @@ def correct_page(shipment_id: int):
 def correct(shipment_id: int):
     """Send the corrected ASN to Amazon as a Replace of the same shipment identifier."""
     shipment = _shipment(shipment_id)
-    try:
-        message = correction.correct_asn(
-            shipment, forms.carton_edits_from(request.form, shipment),
-            forms.transport_from(request.form, _vendor().timezone),
-            user_id=current_user.id, actor=current_user.email)
-        db.session.commit()
-    except (PlanError, ValueError) as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    ok, message = _attempt(lambda: correction.correct_asn(
+        shipment, forms.carton_edits_from(request.form, shipment),
+        forms.transport_from(request.form, _vendor().timezone),
+        user_id=current_user.id, actor=current_user.email), PlanError, ValueError)
+    if not ok:
         return _render_correct(_shipment(shipment_id), 422)
     outbox.request_send(message.id)
     flash(_("Corrected ASN queued for Amazon."), "success")
@@ -168,13 +184,9 @@ def correct(shipment_id: int):
 def transport(shipment_id: int):
     """Update carrier, bill of lading, tracking and dates before the ASN goes."""
     shipment = _shipment(shipment_id)
-    try:
-        plans.set_transport(shipment, forms.transport_from(request.form, _vendor().timezone))
-        db.session.commit()
+    if _attempt(lambda: plans.set_transport(
+            shipment, forms.transport_from(request.form, _vendor().timezone)), PlanError)[0]:
         flash(_("Transport details saved."), "success")
-    except PlanError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
     return redirect(url_for("shipments.detail", shipment_id=shipment.id))
 
 
@@ -262,13 +274,10 @@ def reset_scans(shipment_id: int):
 def submit(shipment_id: int):
     """Send the ASN to Amazon through the outbox."""
     shipment = _shipment(shipment_id)
-    try:
-        message = asn.submit_asn(shipment, user_id=current_user.id, actor=current_user.email,
-                                 ship_without=request.form.get("ship_without") == "yes")
-        db.session.commit()
-    except (PlanError, ValueError) as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    ok, message = _attempt(lambda: asn.submit_asn(
+        shipment, user_id=current_user.id, actor=current_user.email,
+        ship_without=request.form.get("ship_without") == "yes"), PlanError, ValueError)
+    if not ok:
         return redirect(url_for("shipments.detail", shipment_id=shipment_id))
     outbox.request_send(message.id)
     flash(_("ASN queued for Amazon."), "success")
@@ -280,12 +289,8 @@ def submit(shipment_id: int):
 def cancel(shipment_id: int):
     """Cancel a draft or failed shipment; its quantities may ship on another."""
     shipment = _shipment(shipment_id)
-    try:
-        plans.cancel(shipment)
-        db.session.commit()
+    if _attempt(lambda: plans.cancel(shipment), PlanError)[0]:
         flash(_("Shipment cancelled."), "success")
-    except PlanError as exc:
-        flash(str(exc), "error")
     return redirect(url_for("shipments.detail", shipment_id=shipment_id))
 
 
@@ -298,14 +303,10 @@ def upload_photo(shipment_id: int):
     if not upload or not upload.filename:
         flash(_("Choose a photo first."), "error")
         return redirect(url_for("shipments.detail", shipment_id=shipment_id))
-    try:
-        evidence.add_photos(shipment, upload.stream, request.form.get("kind", "other"),
-                            filename=upload.filename, user_id=current_user.id)
-        db.session.commit()
+    if _attempt(lambda: evidence.add_photos(
+            shipment, upload.stream, request.form.get("kind", "other"),
+            filename=upload.filename, user_id=current_user.id), UploadRefused)[0]:
         flash(_("Photo attached."), "success")
-    except UploadRefused as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
     return redirect(url_for("shipments.detail", shipment_id=shipment_id) + "#evidence")
 
 
