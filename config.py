@@ -117,8 +117,8 @@ class Config:
     PUSH_RETRY_BASE_SECONDS = _env_int("PUSH_RETRY_BASE_SECONDS", 30)
     PUSH_CLAIM_STALE_SECONDS = _env_int("PUSH_CLAIM_STALE_SECONDS", 120)
     PUSH_BATCH_SIZE = _env_int("PUSH_BATCH_SIZE", 500)
-    # Sends in flight at once per delivery job (threads, each with its own DB connection):
-    # push services are 50-200 ms away. Also the most rows a killed worker leaves in doubt.
+    # Sends in flight at once per delivery job (coroutines on one event loop): push services
+    # are 50-200 ms away. Also the most rows a killed worker leaves in doubt.
     PUSH_CONCURRENCY = _env_int("PUSH_CONCURRENCY", 4)
     # See webapp.push.delivery._relax_commit_durability for the trade-off (PostgreSQL only).
     PUSH_SYNCHRONOUS_COMMIT = _env_bool("PUSH_SYNCHRONOUS_COMMIT", False)
@@ -141,6 +141,9 @@ class Config:
     JOB_TIMEOUT_SECONDS = _env_int("JOB_TIMEOUT_SECONDS", 600)
     # How often a busy worker renews its job's heartbeat, and how long past that a job of a
     # dead worker still counts as running (RQ's own defaults: 30 and 60).
+    # The dashboard overview's figures are kept this long per vendor in each web process, and
+    # recomputed at once when a sync has brought new data (0: computed on every request).
+    DASHBOARD_OVERVIEW_SECONDS = _env_int("DASHBOARD_OVERVIEW_SECONDS", 60)
     WORKER_MONITOR_INTERVAL_SECONDS = _env_int("WORKER_MONITOR_INTERVAL_SECONDS", 30)
     WORKER_HEARTBEAT_GRACE_SECONDS = _env_int("WORKER_HEARTBEAT_GRACE_SECONDS", 60)
 
@@ -209,6 +212,7 @@ class TestConfig(Config):
     ARGON2_PARALLELISM = 1
     AUTH_ACCOUNT_BASE_DELAY = 0.2
     AUTH_ACCOUNT_MAX_DELAY = 1.0
+    DASHBOARD_OVERVIEW_SECONDS = 0  # tests see every change at once (one test turns it on)
 
 
 def config_for_environment() -> type[Config]:

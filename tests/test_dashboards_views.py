@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from flask import current_app
 
 from tests.auth_helpers import make_user, make_vendor, sign_in
@@ -144,3 +145,44 @@ def test_dashboard_paths_are_documented(app):
     assert set(DASHBOARD_OPENAPI_PATHS) == routes and len(routes) == 6
     for path in DASHBOARD_OPENAPI_PATHS.values():
         assert path["get"]["operationId"] and "200" in path["get"]["responses"]
+
+
+def _low_stock_figure(client) -> str:
+    html = client.get("/dashboards").get_data(as_text=True)
+    card = html.split('data-card="stock"', 1)[1]
+    return re.search(r'<strong class="figure[^"]*">([^<]*)</strong>', card).group(1)
+
+
+def test_overview_figures_are_kept_a_minute_but_a_sync_or_a_setting_refreshes_them(
+        app, client, vendor):
+    import time
+
+    from webapp.vendor_reports.models import InventoryWeek
+
+    app.config["DASHBOARD_OVERVIEW_SECONDS"] = 60
+    sign_in(client, role="viewer", vendor=vendor)
+    assert _low_stock_figure(client) == "1"  # B0AAAAAAA1: 100 on hand, about 50 a week
+    newest = db.session.scalar(
+        sa.select(InventoryWeek).where(InventoryWeek.asin == "B0AAAAAAA2")
+        .order_by(InventoryWeek.week_start.desc()).limit(1))
+    newest.sellable_on_hand_units = 5  # now low too
+    db.session.commit()
+    assert _low_stock_figure(client) == "1"  # kept: no sync since
+    html = client.get("/dashboards").get_data(as_text=True)
+    assert "Figures as of" in html
+    state = db.session.scalar(sa.select(SyncState).where(SyncState.feed == "reports"))
+    state.last_success_at = NOW  # a sync brought new data
+    db.session.commit()
+    assert _low_stock_figure(client) == "2"
+    vendor.weeks_of_cover_threshold = 0  # a changed setting applies at once
+    db.session.commit()
+    assert _low_stock_figure(client) == "0"
+    app.config["DASHBOARD_OVERVIEW_SECONDS"] = 1
+    vendor.weeks_of_cover_threshold = 4
+    db.session.commit()
+    assert _low_stock_figure(client) == "2"
+    newest.sellable_on_hand_units = 900
+    db.session.commit()
+    assert _low_stock_figure(client) == "2"
+    time.sleep(1.1)  # and after DASHBOARD_OVERVIEW_SECONDS, whatever happened
+    assert _low_stock_figure(client) == "1"

@@ -65,14 +65,15 @@ def parse_weeks(value: str | None, default: int = 13) -> int:
 
 def last_synced(vendor_id: int, feeds: tuple[str, ...]) -> datetime | None:
     """Return when the oldest of `feeds` last synced successfully (None: never)."""
-    synced = _synced_feeds(vendor_id)
+    synced = synced_feeds(vendor_id)
     seen = [synced[feed] for feed in feeds if synced.get(feed) is not None]
     if len(seen) < len(feeds):
         return None
     return min(seen)
 
 
-def _synced_feeds(vendor_id: int) -> dict[str, datetime | None]:
+def synced_feeds(vendor_id: int) -> dict[str, datetime | None]:
+    """Each feed's last successful sync for `vendor_id`, read once per request."""
     # Every feed at once, kept for the rest of the request: the overview asks four times.
     memo = g.setdefault("dashboard_synced", {}) if has_request_context() else {}
     if vendor_id not in memo:

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
 from webapp.auth.access import require_permission
-from webapp.dashboards import asn, charts, metrics, otif, sales, stock
+from webapp.dashboards import asn, charts, metrics, otif, overview, sales, stock
 from webapp.dashboards.periods import make_week, parse_weeks, recent_weeks, week_start
 from webapp.db_types import utcnow
 
@@ -33,11 +33,10 @@ def _weeks(default: int = 13) -> int:
 @require_permission("dashboard.view")
 def index():
     """Show one card per dashboard with its headline figure."""
-    vendor, now = current_user.vendor, utcnow()
-    report = otif.otif_by_week(vendor, now, 13, breakdowns=False)
-    return render_template("dashboards/index.html", otif=report,
-                           stock=stock.stock_report(vendor), asn=asn.asn_status(vendor, now),
-                           sales=sales.sales_report(vendor, 13))
+    figures = overview.overview(current_user.vendor, utcnow())
+    return render_template("dashboards/index.html", otif=figures.otif, stock=figures.stock,
+                           asn=figures.asn, sales=figures.sales,
+                           computed_at=figures.computed_at)
 
 
 @bp.get("/otif")
