@@ -9,16 +9,16 @@ key) or a setting they depend on has changed; the page says when they were compu
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
 
+from webapp.core.kept import Kept
 from webapp.dashboards import asn, otif, periods, sales, stock
 from webapp.vendors.models import Vendor
 
-MAX_VENDORS = 1000  # a bound on the memory one process spends on this
+_OVERVIEWS = Kept("dashboard_overview")
 
 
 @dataclass(frozen=True)
@@ -32,26 +32,18 @@ class Overview:
     computed_at: datetime
 
 
-def _kept() -> dict[int, tuple[float, tuple, Overview]]:
-    return current_app.extensions.setdefault("acorn.dashboard_overview", {})
-
-
 def overview(vendor: Vendor, now: datetime) -> Overview:
     """Return the overview's figures for `vendor`, computed now or within the last minute."""
-    seconds = current_app.config["DASHBOARD_OVERVIEW_SECONDS"]
     # New data from a sync, or a changed setting the figures depend on, recomputes at once.
-    key = (tuple(sorted(periods.synced_feeds(vendor.id).items())), vendor.timezone,
+    version = (tuple(sorted(periods.synced_feeds(vendor.id).items())), vendor.timezone,
            vendor.otif_target_percent, vendor.otif_grace_days, vendor.weeks_of_cover_threshold,
            vendor.return_rate_threshold_percent)
-    kept, clock = _kept(), time.monotonic()
-    hit = kept.get(vendor.id)
-    if hit is not None and hit[0] > clock and hit[1] == key:
-        return hit[2]
+    figures = _OVERVIEWS.get(vendor.id, version)
+    if figures is not None:
+        return figures
     figures = Overview(otif=otif.otif_by_week(vendor, now, 13, breakdowns=False),
                        stock=stock.stock_report(vendor), asn=asn.asn_status(vendor, now),
                        sales=sales.sales_report(vendor, 13), computed_at=now)
-    if seconds > 0:
-        if len(kept) >= MAX_VENDORS:
-            kept.clear()
-        kept[vendor.id] = (clock + seconds, key, figures)
+    _OVERVIEWS.put(vendor.id, figures, current_app.config["DASHBOARD_OVERVIEW_SECONDS"],
+                   version)
     return figures

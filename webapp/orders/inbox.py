@@ -7,10 +7,10 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import bindparam, func, or_, select, tuple_, union
 from sqlalchemy.orm import defer
 
+from webapp.core.kept import Kept
 from webapp.db_types import utcnow
 from webapp.extensions import db
 from webapp.orders.models import AckState, PoState, PurchaseOrder, PurchaseOrderLine
@@ -179,27 +179,21 @@ def rows(orders: list[PurchaseOrder], now: datetime, href, format_when) -> list[
 # The Orders badge is on every page: counted at most every few seconds per vendor and worker
 # process (a new PO from a sync shows within that), forgotten at once on an answer.
 BADGE_TTL_SECONDS = 5
-
-
-def _badges() -> dict[int, tuple[float, int]]:
-    # Per app, so two apps in one process (tests) never share counts.
-    return current_app.extensions.setdefault("acorn.orders_badge", {})
+_BADGES = Kept("orders_badge")
 
 
 def cached_badge_count(vendor_id: int) -> int:
     """`badge_count`, reused for BADGE_TTL_SECONDS in this process."""
-    now, badges = time.monotonic(), _badges()
-    hit = badges.get(vendor_id)
-    if hit and hit[0] > now:
-        return hit[1]
-    count = badge_count(vendor_id)
-    badges[vendor_id] = (now + BADGE_TTL_SECONDS, count)
+    count = _BADGES.get(vendor_id)
+    if count is None:
+        count = badge_count(vendor_id)
+        _BADGES.put(vendor_id, count, BADGE_TTL_SECONDS)
     return count
 
 
 def forget_badge(vendor_id: int) -> None:
     """Drop the vendor's cached badge count (a PO was answered)."""
-    _badges().pop(vendor_id, None)
+    _BADGES.forget(vendor_id)
 
 
 def deadline_band(due: datetime, now: datetime | None = None) -> str:
