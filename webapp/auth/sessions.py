@@ -5,17 +5,43 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy.orm import joinedload, load_only
 
 from webapp.auth.models import User, UserSession
 from webapp.db_types import utcnow
 from webapp.extensions import db
+from webapp.vendors.models import Vendor
 
 # Touching last_seen_at on every request would make every page view a write.
 TOUCH_RESOLUTION = timedelta(seconds=60)
+
+
+@cache
+def _live_session_statement() -> Select:
+    """The statement every signed-in request runs, built once (bind parameter: the hash).
+
+    One round trip for what every page needs: the session, its user and the user's vendor.
+    Only the columns pages use are read; secrets (password hash, TOTP and SP-API secrets) and
+    rarely used columns load on access, on the few pages that need them.
+    """
+    return (
+        select(UserSession)
+        .options(
+            load_only(UserSession.user_id, UserSession.expires_at, UserSession.last_seen_at,
+                      UserSession.reauth_at, UserSession.revoked_at),
+            joinedload(UserSession.user).load_only(
+                User.vendor_id, User.email, User.display_name, User.role, User.active,
+                User.locale, User.mfa_enrolled_at)
+            .joinedload(User.vendor).load_only(
+                Vendor.name, Vendor.timezone, Vendor.currency, Vendor.ack_deadline_hours,
+                Vendor.otif_target_percent, Vendor.otif_grace_days,
+                Vendor.weeks_of_cover_threshold, Vendor.return_rate_threshold_percent,
+                Vendor.dual_control_reject_above))
+        .where(UserSession.sid_hash == bindparam("sid_hash")))
 
 
 def _hash(sid: str) -> str:
@@ -41,11 +67,7 @@ def load_session(sid: str | None) -> UserSession | None:
     """Return the live session for a cookie id: not revoked, not idle too long, not too old."""
     if not sid or len(sid) > 100:
         return None
-    # One round trip for what every page needs: the session, its user and the user's vendor
-    # (time zone, currency) instead of three lazy loads.
-    row = db.session.scalar(
-        select(UserSession).options(joinedload(UserSession.user).joinedload(User.vendor))
-        .where(UserSession.sid_hash == _hash(sid)))
+    row = db.session.scalar(_live_session_statement(), {"sid_hash": _hash(sid)})
     if row is None or row.revoked_at is not None:
         return None
     now = utcnow()
