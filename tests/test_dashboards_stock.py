@@ -13,6 +13,7 @@ from webapp.dashboards import asn, metrics, sales, stock
 from webapp.extensions import db
 from webapp.orders.models import PurchaseOrderLine
 from webapp.shipments.models import Shipment, ShipmentItem
+from webapp.vendor_reports.models import SalesWeek
 
 A1, A2 = "B0AAAAAAA1", "B0AAAAAAA2"
 
@@ -143,3 +144,26 @@ def test_asn_page_and_overview_render_with_shipments_in_every_state(vendor, clie
     assert all(f'data-state="{s}"' in html for s in asn.STATES)
     overview = client.get("/dashboards").get_data(as_text=True)
     assert 'data-card="asn"' in overview
+
+
+def test_po_detail_shows_the_stock_dashboards_figures(vendor):
+    """A PO line's stock and weeks of cover are the stock dashboard's, not a second opinion."""
+    from webapp.orders import detail
+
+    seed_reports(vendor)
+    # An older sales week outside the 4-week window, and a big one: neither may count.
+    db.session.add(SalesWeek(vendor_id=vendor.id, marketplace_id="ATVPDKIKX0DER",
+                             currency="USD", asin=A1, week_start=LAST_WEEK - timedelta(28),
+                             week_end=LAST_WEEK - timedelta(22), ordered_units=900,
+                             shipped_units=900, ordered_revenue=Decimal("1"),
+                             shipped_revenue=Decimal("1"), customer_returns=0))
+    db.session.commit()
+    po = add_po(vendor, "PO-STOCK", utc(25, 7), [{"qty": 5, "asin": A1}, {"qty": 5, "asin": A2},
+                                                 {"qty": 5, "asin": "B0NOREPORT"}])
+    views = {v.line.asin: v for v in detail.line_views(po)}
+    rows = {r.asin: r for r in stock.stock_report(vendor).rows}
+    for asin in (A1, A2):
+        assert (views[asin].on_hand, views[asin].weeks_of_cover) == (
+            rows[asin].sellable_on_hand, rows[asin].weeks_of_cover)
+    assert (views[A1].on_hand, views[A1].weeks_of_cover) == (100, Decimal("2.0"))
+    assert (views["B0NOREPORT"].on_hand, views["B0NOREPORT"].weeks_of_cover) == (None, None)

@@ -119,17 +119,28 @@ def stock_report(vendor: Vendor) -> StockReport:
                        threshold, last_synced(vendor.id, FEEDS))
 
 
+def velocity_weeks(last: date | None) -> tuple[date | None, date | None]:
+    """First and last report week (week starts) of the velocity window ending at `last`."""
+    if last is None:
+        return None, None
+    return last - timedelta(days=7 * (VELOCITY_WEEKS - 1)), last
+
+
+def weekly_velocity(shipped_units: int | None) -> Decimal:
+    """Average units shipped per week, from the units shipped in the velocity window."""
+    return ratio(shipped_units or 0, VELOCITY_WEEKS, "0.1")
+
+
 def _velocity(vendor_id: int) -> tuple[dict[str, Decimal], date | None, date | None]:
     """Average shipped units per week over the last VELOCITY_WEEKS report weeks."""
-    last = latest_report_weeks(vendor_id)[1]
+    first, last = velocity_weeks(latest_report_weeks(vendor_id)[1])
     if last is None:
         return {}, None, None
-    first = last - timedelta(days=7 * (VELOCITY_WEEKS - 1))
     rows = db.session.execute(
         select(SalesWeek.asin, func.sum(SalesWeek.shipped_units))
         .where(SalesWeek.vendor_id == vendor_id, SalesWeek.week_start >= first,
                SalesWeek.week_start <= last).group_by(SalesWeek.asin))
-    return ({asin: ratio(units or 0, VELOCITY_WEEKS, "0.1") for asin, units in rows},
+    return ({asin: weekly_velocity(units) for asin, units in rows},
             first, last + timedelta(days=6))
 
 

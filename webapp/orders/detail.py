@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import bindparam, func, literal, null, select, union_all
 
 from webapp.amazon.models import OutboxMessage
 from webapp.audit.models import AuditEntry
+from webapp.dashboards.periods import latest_report_weeks
+from webapp.dashboards.rates import ratio
+from webapp.dashboards.stock import velocity_weeks, weekly_velocity
 from webapp.db_types import Money
 from webapp.events.models import Event
 from webapp.extensions import db
 from webapp.orders.models import Acknowledgement, PurchaseOrder, PurchaseOrderLine
 from webapp.vendor_reports.models import InventoryWeek, SalesWeek
-
-SALES_WEEKS_FOR_COVER = 4
 
 
 def extended_cost(line: PurchaseOrderLine, quantity: int | None = None) -> Decimal | None:
@@ -79,41 +80,46 @@ def po_total(views: list[LineView]) -> Money | None:
     return total
 
 
+def _stock_statement():
+    # Built once: sellable units in the vendor's newest inventory week and units shipped in
+    # its last VELOCITY_WEEKS sales weeks, for the PO's ASINs (the stock dashboard's figures).
+    vendor_id, asins = bindparam("vendor_id"), bindparam("asins", expanding=True)
+    on_hand = select(InventoryWeek.asin, func.sum(InventoryWeek.sellable_on_hand_units),
+                     literal(0).label("source")).where(
+        InventoryWeek.vendor_id == vendor_id, InventoryWeek.asin.in_(asins),
+        InventoryWeek.week_start == bindparam("stock_week")).group_by(InventoryWeek.asin)
+    sold = select(SalesWeek.asin, func.sum(SalesWeek.shipped_units), literal(1)).where(
+        SalesWeek.vendor_id == vendor_id, SalesWeek.asin.in_(asins),
+        SalesWeek.week_start >= bindparam("sales_from"),
+        SalesWeek.week_start <= bindparam("sales_to")).group_by(SalesWeek.asin)
+    return union_all(on_hand, sold)
+
+
+_STOCK = _stock_statement()
+
+
 def stock_and_cover(vendor_id: int, asins: list[str]) -> tuple[dict, dict]:
-    """Latest sellable units and weeks of cover (units / average weekly sales) per ASIN."""
-    if not asins:
+    """Sellable units and weeks of cover per ASIN, as the stock dashboard computes them.
+
+    Stock is the vendor's newest inventory report week; cover divides it by the average
+    weekly shipped units of the last VELOCITY_WEEKS sales weeks (webapp.dashboards.stock).
+    An ASIN missing from the newest inventory week has no stock figure; one that sold nothing
+    has no cover (unbounded).
+    """
+    stock_week, sales_week = latest_report_weeks(vendor_id)
+    if not asins or (stock_week is None and sales_week is None):
         return {}, {}
-    latest = select(InventoryWeek.asin, func.max(InventoryWeek.week_start).label("week")).where(
-        InventoryWeek.vendor_id == vendor_id, InventoryWeek.asin.in_(asins)
-    ).group_by(InventoryWeek.asin).subquery()
-    stock = {}
-    newest_week = {}
-    for asin, units, week in db.session.execute(
-        select(InventoryWeek.asin, func.sum(InventoryWeek.sellable_on_hand_units),
-               InventoryWeek.week_start)
-        .join(latest, (latest.c.asin == InventoryWeek.asin)
-              & (latest.c.week == InventoryWeek.week_start))
-        .where(InventoryWeek.vendor_id == vendor_id)
-        .group_by(InventoryWeek.asin, InventoryWeek.week_start)):
-        stock[asin] = int(units or 0)
-        newest_week[asin] = week
+    sales_from, sales_to = velocity_weeks(sales_week)
+    stock, shipped = {}, {}
+    for asin, units, source in db.session.execute(_STOCK, {
+            "vendor_id": vendor_id, "asins": asins, "stock_week": stock_week,
+            "sales_from": sales_from, "sales_to": sales_to}):
+        (shipped if source else stock)[asin] = int(units or 0)
     cover = {}
-    if newest_week:
-        since = min(newest_week.values()) - timedelta(weeks=SALES_WEEKS_FOR_COVER)
-        weekly: dict[str, list[int]] = {}
-        for asin, week, units in db.session.execute(
-            select(SalesWeek.asin, SalesWeek.week_start, func.sum(SalesWeek.shipped_units))
-            .where(SalesWeek.vendor_id == vendor_id, SalesWeek.asin.in_(list(newest_week)),
-                   SalesWeek.week_start > since)
-            .group_by(SalesWeek.asin, SalesWeek.week_start)):
-            if week <= newest_week[asin]:
-                weekly.setdefault(asin, []).append(int(units or 0))
-        for asin, units in weekly.items():
-            recent = sorted(units)[-SALES_WEEKS_FOR_COVER:] if units else []
-            average = Decimal(sum(recent)) / len(recent) if recent else Decimal(0)
-            if average > 0:
-                cover[asin] = (Decimal(stock[asin]) / average).quantize(
-                    Decimal("0.1"), rounding=ROUND_HALF_UP)
+    for asin, units in shipped.items():
+        weeks = ratio(stock.get(asin, 0), weekly_velocity(units), "0.1")
+        if weeks is not None:
+            cover[asin] = weeks
     return stock, cover
 
 
@@ -153,10 +159,14 @@ def history(po: PurchaseOrder) -> list[HistoryEntry]:
     return sorted(entries, key=lambda e: e.at, reverse=True)
 
 
+_LATEST_ACK = select(Acknowledgement).where(
+    Acknowledgement.purchase_order_id == bindparam("po_id")
+).order_by(Acknowledgement.id.desc()).limit(1)
+
+
 def latest_acknowledgement(po: PurchaseOrder) -> tuple[Acknowledgement | None,
                                                         OutboxMessage | None]:
     """The newest answer for the PO and its outbox message (for status and errors)."""
-    ack = db.session.scalar(select(Acknowledgement).where(
-        Acknowledgement.purchase_order_id == po.id).order_by(Acknowledgement.id.desc()).limit(1))
+    ack = db.session.scalar(_LATEST_ACK, {"po_id": po.id})
     message = db.session.get(OutboxMessage, ack.outbox_id) if ack and ack.outbox_id else None
     return ack, message
