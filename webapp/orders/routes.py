@@ -7,7 +7,7 @@ from urllib.parse import quote
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from webapp.auth.access import require_permission
 from webapp.db_types import utcnow
@@ -60,7 +60,8 @@ def inbox():
     """Open purchase orders by deadline, with countdowns, filters, search and paging."""
     query = _query_from_args()
     try:
-        page = inbox_pages.inbox_page(current_user.vendor_id, query)
+        page = inbox_pages.inbox_page(current_user.vendor_id, query,
+                                      only=inbox_pages.LIST_COLUMNS)
     except inbox_pages.BadCursor:
         return redirect(url_for("orders.inbox"))
     rows = inbox_pages.rows(page.orders, utcnow(), _detail_href(),
@@ -68,7 +69,8 @@ def inbox():
     return render_template("orders/inbox.html", page=page, rows=rows,
                            warehouses=inbox_pages.warehouses(current_user.vendor_id),
                            marketplaces=inbox_pages.marketplaces(current_user.vendor_id),
-                           args=request.args)
+                           # A plain dict: a MultiDict raises (and catches) per missing key.
+                           args=request.args.to_dict())
 
 
 def _detail_href():
@@ -82,11 +84,14 @@ def _po(number: str) -> PurchaseOrder:
     return get_for_vendor_or_404(PurchaseOrder, PurchaseOrder.po_number == number)
 
 
+_WAITING_APPROVALS = select(AckApproval).where(
+    AckApproval.purchase_order_id == bindparam("po_id"),
+    AckApproval.state == ApprovalState.WAITING.value)
+
+
 def _render_detail(po: PurchaseOrder, *, check=None, status: int = 200, form=None):
     ack, message = detail.latest_acknowledgement(po)
-    waiting = db.session.scalars(select(AckApproval).where(
-        AckApproval.purchase_order_id == po.id,
-        AckApproval.state == ApprovalState.WAITING.value)).all()
+    waiting = db.session.scalars(_WAITING_APPROVALS, {"po_id": po.id}).all()
     lines = detail.line_views(po)  # once: it queries stock and sales
     return render_template(
         "orders/detail.html", po=po, lines=lines,
