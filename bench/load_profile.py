@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import instructions
+
 
 def _setup_env(work: Path, database_url: str, redis_url: str) -> None:
     # Same settings as the gunicorn the load test starts; read when config is imported.
@@ -36,9 +38,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=60)
     parser.add_argument("--profile", choices=["redirect", "inbox", "po", "dashboard", "ack"])
     parser.add_argument("--acks", type=int, default=10)
+    parser.add_argument("--only", choices=["redirect", "inbox", "po", "dashboard", "ack"],
+                        help="measure this page alone")
     parser.add_argument("--sql", action="store_true", help="print each page's SQL once")
     parser.add_argument("--dump", help="write the cProfile data of --profile to this file")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions per request (runs itself under valgrind)")
     args = parser.parse_args(argv)
+    if args.instructions:
+        return _count_instructions(args)
 
     from bench import bench_load
     from webapp.embedded_redis import EmbeddedRedis
@@ -54,6 +62,41 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         redis_server.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _count_exceptions(name, call) -> None:
+    """Print where one request raises (and catches) exceptions: each costs a traceback."""
+    import collections
+
+    seen = collections.Counter()
+
+    def tracer(frame, event, arg):
+        if event == "exception":
+            seen[(arg[0].__name__, frame.f_code.co_filename.split("site-packages/")[-1],
+                  frame.f_lineno, frame.f_code.co_name)] += 1
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        call()
+    finally:
+        sys.settrace(None)
+    print(f"{name}: {sum(seen.values())} exceptions")
+    for (kind, file, line, func), n in seen.most_common(15):
+        print(f"  {n:4d} {kind} {file}:{line} {func}")
+
+
+def _count_instructions(args) -> int:
+    """Print instructions per request of each page (callgrind; independent of machine load)."""
+    child = ["-m", "bench.load_profile", "--rounds", str(args.rounds), "--acks", str(args.acks)]
+    if args.only:
+        child += ["--only", args.only]
+    totals = instructions.rerun_under_callgrind(child)
+    for name in ("redirect", "inbox", "po", "dashboard", "ack"):
+        rounds = args.acks if name == "ack" else args.rounds
+        if name in totals:
+            print(f"{name:10s} instructions per request {totals[name] / rounds / 1e6:8.2f} M")
+    return 0 if totals else 1
 
 
 def _measure(data: dict, args, database_url: str, redis_url: str, work: Path) -> int:
@@ -130,6 +173,8 @@ def _measure(data: dict, args, database_url: str, redis_url: str, work: Path) ->
         "ack": ack,
     }
     for name, call in pages.items():
+        if args.only and name != args.only:
+            continue
         rounds = args.acks if name == "ack" else args.rounds
         for _ in range(3 if name != "ack" else 0):
             call()  # warm caches, pools and compiled statements
@@ -144,7 +189,8 @@ def _measure(data: dict, args, database_url: str, redis_url: str, work: Path) ->
             c0, w0 = time.process_time(), time.perf_counter()
             if profiler:
                 profiler.enable()
-            response = call()
+            with instructions.counting(name):
+                response = call()
             if profiler:
                 profiler.disable()
             cpu.append((time.process_time() - c0) * 1000)
@@ -154,6 +200,8 @@ def _measure(data: dict, args, database_url: str, redis_url: str, work: Path) ->
             if response.status_code not in (200, 302, 303):
                 print(f"{name}: status {response.status_code}", file=sys.stderr)
                 return 1
+        if os.environ.get("PROFILE_EXCEPTIONS"):
+            _count_exceptions(name, call)
         counter = cProfile.Profile()  # Python function calls: a load-independent measure
         for _ in range(3 if name != "ack" else 1):
             counter.runcall(call)
