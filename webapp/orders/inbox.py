@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, or_, select, tuple_, union
+from sqlalchemy import bindparam, func, or_, select, tuple_, union, union_all
 from sqlalchemy.orm import defer
 
 from webapp.core.kept import Kept
@@ -133,7 +133,8 @@ def inbox_page(vendor_id: int, query: InboxQuery, *, only=None) -> InboxPage:
     """
     limit = max(1, min(query.limit or PAGE_SIZE, MAX_PAGE_SIZE))
     after = decode_cursor(query.after) if query.after else None
-    orders: list[PurchaseOrder] = []
+    orders: list = []
+    parts = []
     term = (query.q or "").strip()
     many = bool(term) and _many_lines(vendor_id, term)
     for state in [query.state] if query.state else OPEN_STATES:
@@ -144,12 +145,18 @@ def inbox_page(vendor_id: int, query: InboxQuery, *, only=None) -> InboxPage:
                 bindparam("po_id", after[1])))
         stmt = stmt.order_by(PurchaseOrder.ack_due_at, PurchaseOrder.id).limit(limit + 1)
         if only:
-            orders += db.session.execute(stmt.with_only_columns(*only))
+            parts.append(stmt.with_only_columns(*only))
         else:
             # A list never shows the party addresses or import details: skip reading and
             # decoding their JSON for every row (still loaded on access).
             orders += db.session.scalars(stmt.options(defer(PurchaseOrder.parties),
                                                       defer(PurchaseOrder.import_details)))
+    if len(parts) > 1:
+        # One round trip for both states; each part keeps its own ORDER BY ... LIMIT on the
+        # index (a subquery each: SQLite allows no LIMIT on a bare UNION member).
+        orders += db.session.execute(union_all(*(select(part.subquery()) for part in parts)))
+    elif parts:
+        orders += db.session.execute(parts[0])
     orders.sort(key=lambda po: (po.ack_due_at, po.id))
     more = len(orders) > limit
     orders = orders[:limit]
