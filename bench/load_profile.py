@@ -64,6 +64,32 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _backend_pids(database_url: str) -> list[int]:
+    """PostgreSQL server processes serving the scratch database (the app's pool)."""
+    import sqlalchemy as sa
+
+    name = sa.engine.make_url(database_url).database
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        pids = list(conn.scalars(sa.text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"),
+            {"n": name}))
+    engine.dispose()
+    return pids
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of local processes (from /proc; gone ones count 0)."""
+    total, tick = 0, os.sysconf("SC_CLK_TCK")
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def _count_exceptions(name, call) -> None:
     """Print where one request raises (and catches) exceptions: each costs a traceback."""
     import collections
@@ -182,6 +208,8 @@ def _measure(data: dict, args, database_url: str, redis_url: str, work: Path) ->
         for _ in range(3 if name != "ack" else 0):
             call()  # warm caches, pools and compiled statements
         cpu, wall, sql, tmpl = [], [], [], []
+        backends = _backend_pids(database_url)
+        db_cpu0 = _cpu_seconds(backends)
         profiler = cProfile.Profile(time.process_time) if args.profile == name else None
         for n in range(rounds):
             show[0] = n == 0
@@ -203,6 +231,7 @@ def _measure(data: dict, args, database_url: str, redis_url: str, work: Path) ->
             if response.status_code not in (200, 302, 303):
                 print(f"{name}: status {response.status_code}", file=sys.stderr)
                 return 1
+        db_ms = (_cpu_seconds(backends) - db_cpu0) * 1000 / rounds
         if os.environ.get("PROFILE_EXCEPTIONS"):
             _count_exceptions(name, call)
         counter = cProfile.Profile()  # Python function calls: a load-independent measure
@@ -212,7 +241,8 @@ def _measure(data: dict, args, database_url: str, redis_url: str, work: Path) ->
         print(f"{name:10s} py calls {calls:6d}  cpu ms median {statistics.median(cpu):6.2f}  mean "
               f"{statistics.fmean(cpu):6.2f}  templates {statistics.median(tmpl):5.2f}  "
               f"wall ms median {statistics.median(wall):6.2f}  "
-              f"sql {statistics.median(sql):.0f}  status {response.status_code}  "
+              f"sql {statistics.median(sql):.0f}  postgres cpu ms {db_ms:5.2f}  "
+              f"status {response.status_code}  "
               f"bytes {len(response.get_data())}", flush=True)
         if profiler:
             if args.dump:

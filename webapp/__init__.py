@@ -26,11 +26,13 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from webapp import models  # noqa: F401 - registers every table on the metadata
     from webapp.auth import loader  # noqa: F401 - registers the user loader
     from webapp.i18n import install_template_gettext, select_locale, select_timezone
+    from webapp.read_only_commit import commit_read_only_transactions
     from webapp.sqlite import enable_sqlite_pragmas
 
     db.init_app(app)
     with app.app_context():
         enable_sqlite_pragmas(db.engine)
+    commit_read_only_transactions(app, db)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)

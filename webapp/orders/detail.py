@@ -164,6 +164,25 @@ _LATEST_ACK = select(Acknowledgement).where(
 ).order_by(Acknowledgement.id.desc()).limit(1)
 
 
+# The outbox message of the PO's newest answer; its columns are NULL when that answer was not
+# queued (an outer join: an older answer's message never stands in for it).
+_LATEST_OUTCOME = select(OutboxMessage.state, OutboxMessage.errors, OutboxMessage.last_error
+                         ).select_from(Acknowledgement).outerjoin(
+    OutboxMessage, OutboxMessage.id == Acknowledgement.outbox_id
+).where(Acknowledgement.purchase_order_id == bindparam("po_id")
+        ).order_by(Acknowledgement.id.desc()).limit(1)
+
+
+def latest_answer_outcome(po: PurchaseOrder):
+    """State, errors and last error of the newest answer's outbox message (None: none queued).
+
+    One statement and a plain row: what the PO page shows; `latest_acknowledgement` gives the
+    ORM objects.
+    """
+    row = db.session.execute(_LATEST_OUTCOME, {"po_id": po.id}).first()
+    return row if row is not None and row.state is not None else None
+
+
 def latest_acknowledgement(po: PurchaseOrder) -> tuple[Acknowledgement | None,
                                                         OutboxMessage | None]:
     """The newest answer for the PO and its outbox message (for status and errors)."""

@@ -84,19 +84,22 @@ def _po(number: str) -> PurchaseOrder:
     return get_for_vendor_or_404(PurchaseOrder, PurchaseOrder.po_number == number)
 
 
-_WAITING_APPROVALS = select(AckApproval).where(
-    AckApproval.purchase_order_id == bindparam("po_id"),
-    AckApproval.state == ApprovalState.WAITING.value)
+# What the page shows of answers waiting for a second manager (plain rows, no ORM state).
+_WAITING_APPROVALS = select(
+    AckApproval.id, AckApproval.rejected_value, AckApproval.currency,
+    AckApproval.requested_by_id,
+).where(AckApproval.purchase_order_id == bindparam("po_id"),
+        AckApproval.state == ApprovalState.WAITING.value).order_by(AckApproval.id)
 
 
 def _render_detail(po: PurchaseOrder, *, check=None, status: int = 200, form=None):
-    ack, message = detail.latest_acknowledgement(po)
-    waiting = db.session.scalars(_WAITING_APPROVALS, {"po_id": po.id}).all()
+    waiting = db.session.execute(_WAITING_APPROVALS, {"po_id": po.id}).all()
     lines = detail.line_views(po)  # once: it queries stock and sales
     return render_template(
         "orders/detail.html", po=po, lines=lines,
-        total=detail.po_total(lines), history=detail.history(po), ack=ack,
-        message=message, check=check, form=form or {}, reasons=list(RejectionReason),
+        total=detail.po_total(lines), history=detail.history(po),
+        message=detail.latest_answer_outcome(po), check=check, form=form or {},
+        reasons=list(RejectionReason),
         band=inbox_pages.deadline_band(po.ack_due_at), left=inbox_pages.time_left(po.ack_due_at),
         version=services.po_version(po), approvals=waiting), status
 
