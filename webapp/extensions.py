@@ -29,3 +29,17 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+
+def read_rows(statement, params=None):
+    """Run a Core SELECT on the session's connection and transaction; return its result.
+
+    For statements that return plain rows (no ORM entities): it skips the ORM's execution
+    layer, about a third of a small query's client CPU. With unflushed changes in the
+    session it goes through `db.session.execute`, which flushes them first, so the read
+    sees them exactly as an ORM query would.
+    """
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        return session.execute(statement, params)
+    return session.connection().execute(statement, params)

@@ -10,7 +10,7 @@ from flask import g, has_request_context
 from sqlalchemy import bindparam, func, select
 
 from webapp.amazon.models import SyncState
-from webapp.extensions import db
+from webapp.extensions import db, read_rows
 from webapp.vendor_reports.models import InventoryWeek, SalesWeek
 
 WEEK = timedelta(days=7)
@@ -88,7 +88,7 @@ def latest_report_weeks(vendor_id: int) -> tuple[date | None, date | None]:
     # One statement for both, kept for the request: the overview needs the sales week twice.
     memo = g.setdefault("dashboard_latest_weeks", {}) if has_request_context() else {}
     if vendor_id not in memo:
-        memo[vendor_id] = tuple(db.session.execute(_LATEST_WEEKS, {"vendor_id": vendor_id}).one())
+        memo[vendor_id] = tuple(read_rows(_LATEST_WEEKS, {"vendor_id": vendor_id}).one())
     return memo[vendor_id]
 
 

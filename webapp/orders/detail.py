@@ -15,7 +15,7 @@ from webapp.dashboards.rates import ratio
 from webapp.dashboards.stock import velocity_weeks, weekly_velocity
 from webapp.db_types import Money
 from webapp.events.models import Event
-from webapp.extensions import db
+from webapp.extensions import db, read_rows
 from webapp.orders.models import Acknowledgement, PurchaseOrder, PurchaseOrderLine
 from webapp.vendor_reports.models import InventoryWeek, SalesWeek
 
@@ -111,7 +111,7 @@ def stock_and_cover(vendor_id: int, asins: list[str]) -> tuple[dict, dict]:
         return {}, {}
     sales_from, sales_to = velocity_weeks(sales_week)
     stock, shipped = {}, {}
-    for asin, units, source in db.session.execute(_STOCK, {
+    for asin, units, source in read_rows(_STOCK, {
             "vendor_id": vendor_id, "asins": asins, "stock_week": stock_week,
             "sales_from": sales_from, "sales_to": sales_to}):
         (shipped if source else stock)[asin] = int(units or 0)
@@ -148,7 +148,7 @@ def history(po: PurchaseOrder) -> list[HistoryEntry]:
     entries = [HistoryEntry(po.ordered_at, "po.ordered", "Amazon", None)]
     if po.amazon_changed_at:
         entries.append(HistoryEntry(po.amazon_changed_at, "po.changed", "Amazon", None))
-    rows = db.session.execute(_HISTORY, {"vendor_id": po.vendor_id, "po_id": po.id,
+    rows = read_rows(_HISTORY, {"vendor_id": po.vendor_id, "po_id": po.id,
                                          "target_id": str(po.id)}).all()
     for at, kind, who, details, source in rows:
         if source == 2:
@@ -179,7 +179,7 @@ def latest_answer_outcome(po: PurchaseOrder):
     One statement and a plain row: what the PO page shows; `latest_acknowledgement` gives the
     ORM objects.
     """
-    row = db.session.execute(_LATEST_OUTCOME, {"po_id": po.id}).first()
+    row = read_rows(_LATEST_OUTCOME, {"po_id": po.id}).first()
     return row if row is not None and row.state is not None else None
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import defer
 
 from webapp.core.kept import Kept
 from webapp.db_types import utcnow
-from webapp.extensions import db
+from webapp.extensions import db, read_rows
 from webapp.orders.models import AckState, PoState, PurchaseOrder, PurchaseOrderLine
 
 OPEN_STATES = (PoState.NEW.value, PoState.ACKNOWLEDGED.value)
@@ -154,9 +154,9 @@ def inbox_page(vendor_id: int, query: InboxQuery, *, only=None) -> InboxPage:
     if len(parts) > 1:
         # One round trip for both states; each part keeps its own ORDER BY ... LIMIT on the
         # index (a subquery each: SQLite allows no LIMIT on a bare UNION member).
-        orders += db.session.execute(union_all(*(select(part.subquery()) for part in parts)))
+        orders += read_rows(union_all(*(select(part.subquery()) for part in parts)))
     elif parts:
-        orders += db.session.execute(parts[0])
+        orders += read_rows(parts[0])
     orders.sort(key=lambda po: (po.ack_due_at, po.id))
     more = len(orders) > limit
     orders = orders[:limit]

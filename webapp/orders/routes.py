@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select
 
 from webapp.auth.access import require_permission
 from webapp.db_types import utcnow
-from webapp.extensions import db
+from webapp.extensions import db, read_rows
 from webapp.i18n import datetime_formatter
 from webapp.orders import detail, services
 from webapp.orders import inbox as inbox_pages
@@ -93,7 +93,7 @@ _WAITING_APPROVALS = select(
 
 
 def _render_detail(po: PurchaseOrder, *, check=None, status: int = 200, form=None):
-    waiting = db.session.execute(_WAITING_APPROVALS, {"po_id": po.id}).all()
+    waiting = read_rows(_WAITING_APPROVALS, {"po_id": po.id}).all()
     lines = detail.line_views(po)  # once: it queries stock and sales
     return render_template(
         "orders/detail.html", po=po, lines=lines,
