@@ -186,3 +186,23 @@ def test_overview_figures_are_kept_a_minute_but_a_sync_or_a_setting_refreshes_th
     assert _low_stock_figure(client) == "2"
     time.sleep(1.1)  # and after DASHBOARD_OVERVIEW_SECONDS, whatever happened
     assert _low_stock_figure(client) == "1"
+
+
+def test_kept_overview_cards_follow_the_language(app, client, vendor):
+    """The rendered cards are kept with the figures, per language: a Chinese reader of a kept
+    overview gets Chinese cards, an English one English cards, from the same figures."""
+    from flask_babel import refresh
+
+    app.config["DASHBOARD_OVERVIEW_SECONDS"] = 60
+    user = sign_in(client, role="viewer", vendor=vendor)
+    assert "Figures as of" in client.get("/dashboards").get_data(as_text=True)
+    user.locale = "zh_Hans"
+    db.session.commit()
+    refresh()  # tests share one app context: drop the language it remembered
+    html = client.get("/dashboards").get_data(as_text=True)
+    assert "数据计算于" in html and "Figures as of" not in html
+    assert _low_stock_figure(client) == "1"
+    user.locale = "en"
+    db.session.commit()
+    refresh()
+    assert "Figures as of" in client.get("/dashboards").get_data(as_text=True)

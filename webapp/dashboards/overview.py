@@ -5,14 +5,19 @@ figures are weekly: OTIF by week, stock and sales from Amazon's weekly reports, 
 They are computed at most once per DASHBOARD_OVERVIEW_SECONDS per vendor and process, and at
 once again when a sync has brought new data (the feeds' last success times are part of the
 key) or a setting they depend on has changed; the page says when they were computed.
+
+The rendered cards are kept with them, per language: they depend on nothing else (the time
+zone is part of the figures' version), so a kept overview costs no template work either.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import current_app
+from flask import current_app, render_template
+from flask_babel import get_locale
+from markupsafe import Markup
 
 from webapp.core.kept import Kept
 from webapp.dashboards import asn, otif, periods, sales, stock
@@ -30,6 +35,8 @@ class Overview:
     asn: asn.AsnStatus
     sales: sales.SalesReport
     computed_at: datetime
+    # The cards rendered from these figures, per language (filled by `cards_html`).
+    cards: dict[str, Markup] = field(default_factory=dict, compare=False, repr=False)
 
 
 def overview(vendor: Vendor, now: datetime) -> Overview:
@@ -47,3 +54,14 @@ def overview(vendor: Vendor, now: datetime) -> Overview:
     _OVERVIEWS.put(vendor.id, figures, current_app.config["DASHBOARD_OVERVIEW_SECONDS"],
                    version)
     return figures
+
+
+def cards_html(figures: Overview) -> Markup:
+    """The overview's cards rendered in this request's language, kept with `figures`."""
+    language = str(get_locale())
+    html = figures.cards.get(language)
+    if html is None:
+        html = figures.cards[language] = Markup(render_template(  # noqa: S704 - autoescaped
+            "dashboards/_overview_cards.html", otif=figures.otif, stock=figures.stock,
+            asn=figures.asn, sales=figures.sales, computed_at=figures.computed_at))
+    return html

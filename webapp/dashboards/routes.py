@@ -34,9 +34,8 @@ def _weeks(default: int = 13) -> int:
 def index():
     """Show one card per dashboard with its headline figure."""
     figures = overview.overview(current_user.vendor, utcnow())
-    return render_template("dashboards/index.html", otif=figures.otif, stock=figures.stock,
-                           asn=figures.asn, sales=figures.sales,
-                           computed_at=figures.computed_at)
+    return render_template("dashboards/index.html",
+                           cards=overview.cards_html(figures))
 
 
 @bp.get("/otif")
