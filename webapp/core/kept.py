@@ -1,9 +1,9 @@
 """Values kept for a few seconds in this process (each web worker keeps its own).
 
 For figures that every page, or an expensive page, would otherwise recompute: the Orders
-badge, the dashboard overview. Kept per app, so two apps in one process (tests) never share
-values. A value is reused until its time is up or its `version` (whatever the caller knows
-makes it stale: a sync time, a setting) differs.
+badge, the dashboard overview, the inbox's filter choices. Kept per app, so two apps in one
+process (tests) never share values. A value is reused until its time is up or its `version`
+(whatever the caller knows makes it stale: a sync time, a setting) differs.
 """
 
 from __future__ import annotations

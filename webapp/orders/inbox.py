@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -238,16 +237,14 @@ def time_left(due: datetime, now: datetime | None = None) -> tuple[int, int, boo
 
 # Filter choices change rarely but cost a scan of every open PO: keep them a minute per vendor.
 CHOICES_TTL_SECONDS = 60
-_choices: dict[tuple[str, int], tuple[float, list[str]]] = {}
+_CHOICES = Kept("inbox_filter_choices")
 
 
 def _cached(kind: str, vendor_id: int, load) -> list[str]:
-    now = time.monotonic()
-    hit = _choices.get((kind, vendor_id))
-    if hit and hit[0] > now:
-        return hit[1]
-    values = load()
-    _choices[(kind, vendor_id)] = (now + CHOICES_TTL_SECONDS, values)
+    values = _CHOICES.get((kind, vendor_id))
+    if values is None:
+        values = load()
+        _CHOICES.put((kind, vendor_id), values, CHOICES_TTL_SECONDS)
     return values
 
 
