@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import warnings
 from datetime import timedelta
+from decimal import Decimal
 
 from tests.auth_helpers import csrf_token, dump_database, make_user, make_vendor, sign_in
 from webapp.auth import services, tokens
@@ -77,7 +77,37 @@ def _other_features_objects(vendor_b, user_b, po_b) -> dict:
         db.session.add(approval)
         db.session.flush()
         ids["approval_id"] = approval.id
+    ids.update(_invoice_and_shipment_objects(vendor_b, user_b, po_b))
     return ids
+
+
+def _invoice_and_shipment_objects(vendor_b, user_b, po_b) -> dict:
+    """Vendor B's invoice, payment, shipment and photos (issues 7 and 11)."""
+    from webapp.invoices.models import Invoice, InvoicePayment, InvoicePhoto
+    from webapp.shipments.models import Shipment, ShipmentPhoto
+
+    invoice = Invoice(vendor_id=vendor_b.id, purchase_order_id=po_b.id,
+                      invoice_number="BETA-INV-1", currency="USD")
+    shipment = Shipment(vendor_id=vendor_b.id, shipment_identifier="BETA-ASN-1")
+    db.session.add_all([invoice, shipment])
+    db.session.flush()
+    payment = InvoicePayment(vendor_id=vendor_b.id, invoice_id=invoice.id,
+                             paid_on=utcnow().date(), amount=Decimal("1.00"), currency="USD",
+                             recorded_by_id=user_b.id)
+    # `photo_id` names an invoice photo in /invoices/... and a dispatch photo in
+    # /shipments/...: one id for both, so every such route meets vendor B's object.
+    photo_id = 424242
+    stored = {"content_type": "image/jpeg", "size_bytes": 1, "sha256": "0" * 64,
+              "vendor_id": vendor_b.id}
+    db.session.add_all([
+        payment,
+        InvoicePhoto(id=photo_id, invoice_id=invoice.id, storage_key="beta-invoice", **stored),
+        ShipmentPhoto(id=photo_id, shipment_id=shipment.id, kind="truck",
+                      storage_key="beta-dispatch", **stored),
+    ])
+    db.session.flush()
+    return {"invoice_id": invoice.id, "payment_id": payment.id, "shipment_id": shipment.id,
+            "photo_id": photo_id}
 
 
 def test_other_vendor_ids_answer_like_missing_ids(app):
@@ -114,9 +144,9 @@ def test_other_vendor_ids_answer_like_missing_ids(app):
     unchanged = dump_database() == before
     print(f"\n[tenancy] object routes checked={checked} leaks=0 identical_to_missing={checked} "
           f"vendor_b_unchanged={unchanged} unmapped={unknown}")
-    assert checked >= 9 and unchanged
-    if unknown:
-        warnings.warn(f"add these URL arguments to test_tenancy ids: {unknown}", stacklevel=1)
+    assert checked >= 33 and unchanged
+    # A new object route must be checked here too: give its URL argument a vendor B object.
+    assert not unknown, f"add these URL arguments to test_tenancy ids: {unknown}"
     assert b_client.get("/orders").status_code == 200  # vendor B's session was not touched
 
 
