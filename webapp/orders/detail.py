@@ -16,7 +16,13 @@ from webapp.dashboards.stock import velocity_weeks, weekly_velocity
 from webapp.db_types import Money
 from webapp.events.models import Event
 from webapp.extensions import db, read_rows
-from webapp.orders.models import Acknowledgement, PurchaseOrder, PurchaseOrderLine
+from webapp.orders.models import (
+    AckApproval,
+    Acknowledgement,
+    ApprovalState,
+    PurchaseOrder,
+    PurchaseOrderLine,
+)
 from webapp.vendor_reports.models import InventoryWeek, SalesWeek
 
 
@@ -157,6 +163,19 @@ def history(po: PurchaseOrder) -> list[HistoryEntry]:
         else:
             entries.append(HistoryEntry(at, kind, who, details))
     return sorted(entries, key=lambda e: e.at, reverse=True)
+
+
+# What the page shows of answers waiting for a second manager (plain rows, no ORM state).
+_WAITING_APPROVALS = select(
+    AckApproval.id, AckApproval.rejected_value, AckApproval.currency,
+    AckApproval.requested_by_id,
+).where(AckApproval.purchase_order_id == bindparam("po_id"),
+        AckApproval.state == ApprovalState.WAITING.value).order_by(AckApproval.id)
+
+
+def waiting_approvals(po: PurchaseOrder) -> list:
+    """Answers to the PO waiting for a second manager: id, value, currency, requester."""
+    return read_rows(_WAITING_APPROVALS, {"po_id": po.id}).all()
 
 
 _LATEST_ACK = select(Acknowledgement).where(

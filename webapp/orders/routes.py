@@ -7,11 +7,10 @@ from urllib.parse import quote
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import bindparam, select
 
 from webapp.auth.access import require_permission
 from webapp.db_types import utcnow
-from webapp.extensions import db, read_rows
+from webapp.extensions import db
 from webapp.i18n import datetime_formatter
 from webapp.orders import detail, services
 from webapp.orders import inbox as inbox_pages
@@ -19,7 +18,6 @@ from webapp.orders.acknowledgement_rules import accept_all_as_ordered
 from webapp.orders.models import (
     AckApproval,
     AckState,
-    ApprovalState,
     PoState,
     PurchaseOrder,
     RejectionReason,
@@ -84,16 +82,7 @@ def _po(number: str) -> PurchaseOrder:
     return get_for_vendor_or_404(PurchaseOrder, PurchaseOrder.po_number == number)
 
 
-# What the page shows of answers waiting for a second manager (plain rows, no ORM state).
-_WAITING_APPROVALS = select(
-    AckApproval.id, AckApproval.rejected_value, AckApproval.currency,
-    AckApproval.requested_by_id,
-).where(AckApproval.purchase_order_id == bindparam("po_id"),
-        AckApproval.state == ApprovalState.WAITING.value).order_by(AckApproval.id)
-
-
 def _render_detail(po: PurchaseOrder, *, check=None, status: int = 200, form=None):
-    waiting = read_rows(_WAITING_APPROVALS, {"po_id": po.id}).all()
     lines = detail.line_views(po)  # once: it queries stock and sales
     return render_template(
         "orders/detail.html", po=po, lines=lines,
@@ -101,7 +90,7 @@ def _render_detail(po: PurchaseOrder, *, check=None, status: int = 200, form=Non
         message=detail.latest_answer_outcome(po), check=check, form=form or {},
         reasons=list(RejectionReason),
         band=inbox_pages.deadline_band(po.ack_due_at), left=inbox_pages.time_left(po.ack_due_at),
-        version=services.po_version(po), approvals=waiting), status
+        version=services.po_version(po), approvals=detail.waiting_approvals(po)), status
 
 
 @bp.get("/orders/<number>")
