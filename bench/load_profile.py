@@ -171,7 +171,7 @@ def _measure(data: dict, args, database_url: str, redis_url: str, work: Path) ->
             statements[0] += 1
             if args.sql and show[0] and context is not None and context.compiled is not None:
                 # SQLAlchemy's compiled-statement cache: "cached" is what a warm worker sees.
-                print("   cache", context.get_result_processor and context.cache_hit)
+                print("   cache", context.cache_hit)
             if args.sql and show[0]:
                 print("   SQL", " ".join(statement.split())[:220])
 

@@ -155,7 +155,7 @@ def history(po: PurchaseOrder) -> list[HistoryEntry]:
     if po.amazon_changed_at:
         entries.append(HistoryEntry(po.amazon_changed_at, "po.changed", "Amazon", None))
     rows = read_rows(_HISTORY, {"vendor_id": po.vendor_id, "po_id": po.id,
-                                         "target_id": str(po.id)}).all()
+                                "target_id": str(po.id)}).all()
     for at, kind, who, details, source in rows:
         if source == 2:
             entries.append(HistoryEntry(at, f"outbox.{kind}", "Amazon",

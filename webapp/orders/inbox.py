@@ -174,7 +174,7 @@ def badge_count(vendor_id: int) -> int:
 class Row:
     """What one inbox row shows, computed once in Python instead of per row in Jinja."""
 
-    po: PurchaseOrder
+    po: PurchaseOrder  # or a row of inbox_page(only=...) columns, read the same way
     href: str
     band: str
     due_iso: str
@@ -184,8 +184,8 @@ class Row:
     overdue: bool
 
 
-def rows(orders: list[PurchaseOrder], now: datetime, href, format_when) -> list[Row]:
-    """The rows of a page: link (`href(po_number)`), colour band, deadline text, countdown."""
+def rows(orders: list, now: datetime, href, format_when) -> list[Row]:
+    """The rows of a page (POs or column rows): link, colour band, deadline text, countdown."""
     out = []
     for po in orders:
         due = po.ack_due_at
