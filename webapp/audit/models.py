@@ -15,7 +15,12 @@ class AuditEntry(db.Model):
     """One audited action. Never holds a secret; free text is stored as data, not markup."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_vendor_created", "vendor_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_audit_log_vendor_created", "vendor_id", "created_at"),
+        # A PO page's history reads the entries of one target: without this index it read
+        # every entry of the vendor, a cost growing with each answer, sign-in and setting.
+        Index("ix_audit_log_target", "target_type", "target_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
