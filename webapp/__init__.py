@@ -20,6 +20,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         template_folder="../templates",
         instance_path=config_class.INSTANCE_DIR,
     )
+    from webapp.i18n_templates import LocalizedEnvironment
+
+    app.jinja_environment = LocalizedEnvironment  # one compiled template per language
     app.config.from_object(config_class)
     os.makedirs(app.instance_path, exist_ok=True)
 
@@ -44,6 +47,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
     init_observability(app)  # first: request ids and timing wrap every other hook
     _register_blueprints(app)
+    from webapp.security import drop_idle_limit_check
+
+    drop_idle_limit_check(app)  # after every blueprint: none of them sets a page-wide limit
     _register_cli(app)
     _register_template_globals(app)
     init_static(app)
