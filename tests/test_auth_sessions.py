@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from tests.auth_helpers import PASSWORD, make_user, post, sign_in, sign_out
 from webapp.auth.models import UserSession
@@ -108,3 +108,57 @@ def test_cookie_flags(app):
     assert ProductionConfig.SESSION_COOKIE_SECURE is True
     assert ProductionConfig.SESSION_COOKIE_NAME.startswith("__Host-")
     assert app.login_manager.session_protection is None  # no logout on Wi-Fi -> cellular
+
+
+def test_activity_is_recorded_once_a_minute_and_keeps_the_session_alive(app):
+    from webapp.auth.sessions import TOUCH_RESOLUTION
+
+    client = app.test_client()
+    sign_in(client)
+    idle = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
+    # Seen a little under the idle limit ago: this request records that it is seen now.
+    db.session.execute(update(UserSession).values(last_seen_at=utcnow() - idle + timedelta(
+        seconds=30)))
+    db.session.commit()
+    assert client.get("/orders").status_code == 200
+    db.session.expire_all()
+    seen = db.session.scalar(select(UserSession.last_seen_at))
+    assert utcnow() - seen < timedelta(seconds=5)
+    # Within TOUCH_RESOLUTION a page view writes nothing.
+    db.session.execute(update(UserSession).values(last_seen_at=utcnow() - TOUCH_RESOLUTION / 2))
+    db.session.commit()
+    before = db.session.scalar(select(UserSession.last_seen_at))
+    assert client.get("/orders").status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(select(UserSession.last_seen_at)) == before
+
+
+def test_pages_see_a_read_only_user_and_changes_go_through_the_orm_user(app):
+    import dataclasses
+
+    from flask_login import current_user
+
+    from webapp.auth.models import User
+    from webapp.auth.principal import SignedInUser, signed_in_user, signed_in_vendor
+    from webapp.auth.sessions import _live_session_statement
+    from webapp.vendors.models import Vendor
+
+    client = app.test_client()
+    user = sign_in(client)
+    with app.test_request_context("/", headers={"Cookie": f"session={_cookie(client)}"}):
+        light = current_user._get_current_object()
+        orm, vendor = signed_in_user(), signed_in_vendor()
+    assert isinstance(light, SignedInUser) and light.id == user.id
+    assert (light.email, light.role, light.vendor_id) == (user.email, user.role, user.vendor_id)
+    assert light.vendor.timezone == user.vendor.timezone and light.vendor.id == user.vendor_id
+    assert isinstance(orm, User) and orm.id == user.id
+    assert isinstance(vendor, Vendor) and vendor.id == user.vendor_id
+    try:
+        light.locale = "zh_Hans"  # a change to the read-only view fails loudly ...
+    except dataclasses.FrozenInstanceError:
+        pass
+    else:
+        raise AssertionError("the signed-in user view accepted a write")
+    # ... and the statement every request runs reads no secret.
+    sql = str(_live_session_statement())
+    assert "password_hash" not in sql and "totp" not in sql and "sp_api" not in sql

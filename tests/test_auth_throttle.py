@@ -161,3 +161,24 @@ def test_falls_back_to_memory_when_redis_is_down(app, monkeypatch):
     assert not throttle.begin_attempt(email).allowed
     throttle.reset(email)
     assert throttle.begin_attempt(email).allowed
+
+
+def test_per_request_limit_check_runs_only_while_a_page_wide_limit_exists():
+    # ACORN's only limits are the sign-in steps' (checked by their decorator, tested above), so
+    # Flask-Limiter's check before every request is taken out; a page-wide limit keeps it.
+    from flask import Flask
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    from webapp.security import drop_idle_limit_check
+
+    for default_limits, kept in (([], False), (["2 per day"], True)):
+        app = Flask(__name__)
+        app.config["RATELIMIT_STORAGE_URI"] = "memory://"
+        app.add_url_rule("/page", "page", lambda: "ok")
+        limiter = Limiter(get_remote_address, app=app, default_limits=default_limits)
+        drop_idle_limit_check(app, limiter)
+        assert (limiter._check_request_limit in app.before_request_funcs[None]) is kept
+        client = app.test_client()
+        statuses = [client.get("/page").status_code for _ in range(3)]
+        assert statuses == ([200, 200, 429] if kept else [200, 200, 200])

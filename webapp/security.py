@@ -53,6 +53,23 @@ def init_security(app: Flask) -> None:
     app.after_request(_security_headers)
 
 
+def drop_idle_limit_check(app: Flask, rate_limiter: Limiter | None = None) -> None:
+    """Take Flask-Limiter's per-request check out of `app` while no page-wide limit exists.
+
+    Flask-Limiter checks default, application and blueprint limits in a before_request hook
+    that runs for every request: about a tenth of a small page's instructions. ACORN sets none
+    of those; its only limits are the sign-in steps' (`client_limit` in webapp/auth/routes.py),
+    which their decorator checks itself. Call once every blueprint is registered.
+    """
+    rate_limiter = rate_limiter or limiter
+    manager = rate_limiter.limit_manager
+    if manager.default_limits or manager.application_limits or manager._blueprint_limits:
+        return  # some page-wide limit exists: every request must be checked
+    hooks = app.before_request_funcs.get(None, [])
+    if rate_limiter._check_request_limit in hooks:
+        hooks.remove(rate_limiter._check_request_limit)
+
+
 # Per-request values kept on `g`. A request pushed inside an already active app context (tests,
 # scripts) shares that context's `g`, so a user or CSRF token must not leak into the next one.
 REQUEST_SCOPED = ("_login_user", "csrf_token", "api_token", "user_session", "private_page",

@@ -11,6 +11,7 @@ from webapp.auth import services
 from webapp.auth.access import require_permission
 from webapp.auth.forms import ButtonForm, InviteForm, RoleForm
 from webapp.auth.models import Invite, User
+from webapp.auth.principal import signed_in_user, signed_in_vendor
 from webapp.extensions import db
 from webapp.tenancy import get_for_vendor_or_404, vendor_select
 
@@ -38,8 +39,8 @@ def invite():
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            services.invite_user(current_user.vendor, form.email.data, form.role.data,
-                                 invited_by=current_user)
+            services.invite_user(signed_in_vendor(), form.email.data, form.role.data,
+                                 invited_by=signed_in_user())
         except services.AuthError as exc:
             db.session.rollback()
             form.email.errors = [*form.email.errors, str(exc)]
@@ -47,7 +48,7 @@ def invite():
             db.session.commit()
             flash(_("Invite sent to %(email)s.", email=form.email.data), "info")
             return redirect(url_for(".users"))
-    return render_template("admin/invite.html", form=form)
+    return render_template("admin/invite.html", form=form, vendor=signed_in_vendor())
 
 
 def _apply(action, user_id: int):
@@ -71,21 +72,21 @@ def _apply(action, user_id: int):
 def role(user_id: int):
     """Change a user's role."""
     return _apply(lambda u: services.set_role(u, request.form.get("role", ""),
-                                              actor=current_user), user_id)
+                                              actor=signed_in_user()), user_id)
 
 
 @bp.post("/users/<int:user_id>/deactivate")
 @require_permission("users.manage")
 def deactivate(user_id: int):
     """Deactivate a user (signs them out everywhere)."""
-    return _apply(lambda u: services.set_active(u, False, actor=current_user), user_id)
+    return _apply(lambda u: services.set_active(u, False, actor=signed_in_user()), user_id)
 
 
 @bp.post("/users/<int:user_id>/activate")
 @require_permission("users.manage")
 def activate(user_id: int):
     """Reactivate a user."""
-    return _apply(lambda u: services.set_active(u, True, actor=current_user), user_id)
+    return _apply(lambda u: services.set_active(u, True, actor=signed_in_user()), user_id)
 
 
 @bp.post("/users/<int:user_id>/reset-mfa")
@@ -93,7 +94,7 @@ def activate(user_id: int):
 def reset_mfa(user_id: int):
     """Remove a user's second factors; they set up a new authenticator at next sign-in."""
     return _apply(lambda u: services.reset_mfa(u, actor=current_user.email,
-                                               actor_user=current_user), user_id)
+                                               actor_user=signed_in_user()), user_id)
 
 
 @bp.post("/users/<int:user_id>/unlock")
@@ -109,7 +110,7 @@ def revoke_invite(invite_id: int):
     """Withdraw an invite."""
     found = get_for_vendor_or_404(Invite, Invite.id == invite_id)
     if ButtonForm().validate_on_submit():
-        services.revoke_invite(found, actor=current_user)
+        services.revoke_invite(found, actor=signed_in_user())
         db.session.commit()
     return redirect(url_for(".users"))
 

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from webapp.auth import sessions, tokens
 from webapp.auth.models import User
+from webapp.auth.principal import SignedInUser
 from webapp.extensions import login_manager
 
 SESSION_KEY = "sid"
@@ -30,7 +31,7 @@ def is_api_request() -> bool:
 
 
 @login_manager.request_loader
-def load_user_from_request(_request) -> User | None:
+def load_user_from_request(_request) -> User | SignedInUser | None:
     """Load the user of this request: a Bearer token (API only), else the session cookie."""
     header = request.headers.get("Authorization", "") if is_api_request() else ""
     if header:
@@ -65,9 +66,17 @@ def unauthorized():
 
 
 def current_session():
-    """The UserSession row of this browser request (None in the API or signed out)."""
+    """The UserSession row of this browser request (None in the API or signed out).
+
+    The request loaded a read-only `LiveSession`; this is the ORM row, to change it
+    (re-authentication, sign-out), loaded on the few pages that do.
+    """
     from flask_login import current_user
+
+    from webapp.auth.models import UserSession
+    from webapp.extensions import db
 
     if not getattr(current_user, "is_authenticated", False):
         return None
-    return g.get("user_session")
+    live = g.get("user_session")
+    return db.session.get(UserSession, live.id) if live is not None else None

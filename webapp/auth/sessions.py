@@ -4,44 +4,61 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass, fields, replace
+from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
 from sqlalchemy import Select, bindparam, select, update
-from sqlalchemy.orm import joinedload, load_only
 
 from webapp.auth.models import User, UserSession
+from webapp.auth.principal import SignedInUser, VendorSettings
 from webapp.db_types import utcnow
-from webapp.extensions import db
+from webapp.extensions import db, read_rows
 from webapp.vendors.models import Vendor
 
 # Touching last_seen_at on every request would make every page view a write.
 TOUCH_RESOLUTION = timedelta(seconds=60)
 
 
+@dataclass(frozen=True, slots=True)
+class LiveSession:
+    """A browser session that still works, with its user (`g.user_session`)."""
+
+    id: int
+    expires_at: datetime
+    last_seen_at: datetime
+    reauth_at: datetime | None
+    revoked_at: datetime | None
+    user: SignedInUser
+
+
+def _columns(model, view) -> tuple:
+    # The model's columns named as the view's fields, in their order (nested views aside).
+    return tuple(getattr(model, f.name) for f in fields(view) if f.name not in ("user", "vendor"))
+
+
+# What every signed-in request reads, in one round trip: exactly the views' fields. Secrets
+# (password hash, TOTP and SP-API secrets) are not among them.
+_SESSION_COLUMNS = _columns(UserSession, LiveSession)
+_USER_COLUMNS = _columns(User, SignedInUser)
+_VENDOR_COLUMNS = _columns(Vendor, VendorSettings)
+
+
 @cache
 def _live_session_statement() -> Select:
-    """The statement every signed-in request runs, built once (bind parameter: the hash).
+    """The statement every signed-in request runs, built once (bind parameter: the hash)."""
+    return (select(*_SESSION_COLUMNS, *_USER_COLUMNS, *_VENDOR_COLUMNS)
+            .join(User, User.id == UserSession.user_id)
+            .join(Vendor, Vendor.id == User.vendor_id)
+            .where(UserSession.sid_hash == bindparam("sid_hash")))
 
-    One round trip for what every page needs: the session, its user and the user's vendor.
-    Only the columns pages use are read; secrets (password hash, TOTP and SP-API secrets) and
-    rarely used columns load on access, on the few pages that need them.
-    """
-    return (
-        select(UserSession)
-        .options(
-            load_only(UserSession.user_id, UserSession.expires_at, UserSession.last_seen_at,
-                      UserSession.reauth_at, UserSession.revoked_at),
-            joinedload(UserSession.user).load_only(
-                User.vendor_id, User.email, User.display_name, User.role, User.active,
-                User.locale, User.mfa_enrolled_at)
-            .joinedload(User.vendor).load_only(
-                Vendor.name, Vendor.timezone, Vendor.currency, Vendor.ack_deadline_hours,
-                Vendor.otif_target_percent, Vendor.otif_grace_days,
-                Vendor.weeks_of_cover_threshold, Vendor.return_rate_threshold_percent,
-                Vendor.dual_control_reject_above))
-        .where(UserSession.sid_hash == bindparam("sid_hash")))
+
+def _live_session(row) -> LiveSession:
+    n_session, n_user = len(_SESSION_COLUMNS), len(_USER_COLUMNS)
+    vendor = VendorSettings(*row[n_session + n_user:])
+    user = SignedInUser(*row[n_session:n_session + n_user], vendor=vendor)
+    return LiveSession(*row[:n_session], user=user)
 
 
 def _hash(sid: str) -> str:
@@ -63,24 +80,28 @@ def start_session(user: User, *, ip: str | None, user_agent: str | None) -> str:
     return sid
 
 
-def load_session(sid: str | None) -> UserSession | None:
+def load_session(sid: str | None) -> LiveSession | None:
     """Return the live session for a cookie id: not revoked, not idle too long, not too old."""
     if not sid or len(sid) > 100:
         return None
-    row = db.session.scalar(_live_session_statement(), {"sid_hash": _hash(sid)})
-    if row is None or row.revoked_at is not None:
+    row = read_rows(_live_session_statement(), {"sid_hash": _hash(sid)}).first()
+    if row is None:
         return None
+    live = _live_session(row)
     now = utcnow()
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
-    if now >= row.expires_at or now - row.last_seen_at >= idle or not row.user.active:
+    if live.revoked_at is not None or now >= live.expires_at \
+            or now - live.last_seen_at >= idle or not live.user.active:
         return None
-    if now - row.last_seen_at >= TOUCH_RESOLUTION:
-        row.last_seen_at = now
+    if now - live.last_seen_at >= TOUCH_RESOLUTION:
+        db.session.execute(update(UserSession).where(UserSession.id == live.id)
+                           .values(last_seen_at=now))
         db.session.commit()
-    return row
+        live = replace(live, last_seen_at=now)
+    return live
 
 
-def is_recently_authenticated(row: UserSession) -> bool:
+def is_recently_authenticated(row: UserSession | LiveSession) -> bool:
     """Tell whether the password was entered in the last REAUTH_MINUTES (for factor changes)."""
     window = timedelta(minutes=current_app.config["REAUTH_MINUTES"])
     return row.reauth_at is not None and utcnow() - row.reauth_at < window

@@ -9,6 +9,7 @@ from flask_login import current_user
 from webapp.api import api_bp
 from webapp.api.idempotency import HEADER, idempotent
 from webapp.auth.access import require_permission
+from webapp.auth.principal import signed_in_user, signed_in_vendor
 from webapp.extensions import db
 from webapp.invoices.models import InvoicePhoto
 from webapp.invoices.photos import (
@@ -74,7 +75,7 @@ def _store_upload():
             return _error(422, _("There is no purchase order %(number)s.", number=number[:64]),
                           "unknown_purchase_order")
     try:
-        photos = stage_invoice_photos(current_user.vendor, current_user, files, purchase_order)
+        photos = stage_invoice_photos(signed_in_vendor(), signed_in_user(), files, purchase_order)
     except UploadRefused as exc:
         return _error(exc.status, exc.message, exc.code)
     ids = [photo.id for photo in photos]

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.auth.access import has_permission, require_permission
+from webapp.auth.principal import signed_in_user
 from webapp.extensions import db
 from webapp.invoices import forms, payments, screens, services
 from webapp.invoices.models import Invoice, InvoicePayment, InvoicePhoto
@@ -66,7 +67,7 @@ def upload():
         flash(_("Choose at least one photo or PDF of the invoice."), "error")
         return render_template("invoices/capture.html", po=po, max_pages=MAX_PAGES), 422
     try:
-        photos = screens.store_pages(current_user, uploads, po)
+        photos = screens.store_pages(signed_in_user(), uploads, po)
     except screens.PageRefused as exc:
         flash(exc.message, "error")
         return render_template("invoices/capture.html", po=po, max_pages=MAX_PAGES), exc.status
@@ -119,7 +120,7 @@ def start():
             flash(_("There is no PO %(number)s. Search for the PO number.", number=number),
                   "error")
         return redirect(url_for("invoices.scan", photo=[p.id for p in photos], q=number))
-    invoice = screens.open_draft(po, photos, current_user)
+    invoice = screens.open_draft(po, photos, signed_in_user())
     db.session.commit()
     return redirect(url_for("invoices.detail", invoice_id=invoice.id))
 
@@ -167,7 +168,7 @@ def save(invoice_id: int):
     invoice = _invoice(invoice_id)
     posted = forms.posted_fields(request.form)
     try:
-        outcome = screens.save_form(invoice, posted, current_user,
+        outcome = screens.save_form(invoice, posted, signed_in_user(),
                                     submit=request.form.get("action") == "submit",
                                     key=(request.form.get("submit_key") or "")[:64])
     except services.InvoiceError as exc:
@@ -189,7 +190,7 @@ def record_payment(invoice_id: int):
     """Record money received for an accepted invoice (partial payments add up)."""
     invoice = _invoice(invoice_id)
     try:
-        payments.record_payment(invoice, current_user, payments.read_payment_form(request.form))
+        payments.record_payment(invoice, signed_in_user(), payments.read_payment_form(request.form))
     except payments.PaymentRefused as exc:
         db.session.rollback()
         if exc.field is None:  # about the invoice, not a field: shown at the top
@@ -208,7 +209,7 @@ def delete_payment(invoice_id: int, payment_id: int):
     invoice = _invoice(invoice_id)
     payment = get_for_vendor_or_404(InvoicePayment, InvoicePayment.id == payment_id,
                                     InvoicePayment.invoice_id == invoice.id)
-    payments.delete_payment(invoice, payment, current_user)
+    payments.delete_payment(invoice, payment, signed_in_user())
     db.session.commit()
     flash(_("Payment removed."), "info")
     return redirect(url_for("invoices.detail", invoice_id=invoice.id, _anchor="payments"))

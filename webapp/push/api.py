@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import jsonify, request
-from flask_login import current_user
 
 from webapp.api import api_bp, api_error
 from webapp.auth.access import require_permission
+from webapp.auth.principal import signed_in_user
 from webapp.extensions import db
 from webapp.push import services
 from webapp.push.vapid import vapid_keys
@@ -33,7 +33,7 @@ def create_subscription():
         return api_error(400, "expected a JSON object")
     subscription = body.get("subscription", body)
     try:
-        device = services.subscribe(current_user, subscription, label=body.get("label"),
+        device = services.subscribe(signed_in_user(), subscription, label=body.get("label"),
                                     user_agent=request.headers.get("User-Agent"))
     except services.PushError as exc:
         db.session.rollback()
@@ -46,14 +46,14 @@ def create_subscription():
 @require_permission("account.manage")
 def list_subscriptions():
     """List the user's devices."""
-    return jsonify(subscriptions=[_device_json(d) for d in services.list_devices(current_user)])
+    return jsonify(subscriptions=[_device_json(d) for d in services.list_devices(signed_in_user())])
 
 
 @api_bp.delete("/push/subscriptions/<int:device_id>")
 @require_permission("account.manage")
 def delete_subscription(device_id: int):
     """Remove one of the user's devices."""
-    if not services.remove_device(current_user, device_id=device_id):
+    if not services.remove_device(signed_in_user(), device_id=device_id):
         return api_error(404, "no such device")
     db.session.commit()
     return "", 204
@@ -66,4 +66,4 @@ def list_alerts():
     return jsonify(alerts=[{
         "id": a.id, "kind": a.kind, "title": a.title, "body": a.body, "url": a.url,
         "created_at": a.created_at.isoformat(), "read": a.read_at is not None,
-    } for a in services.recent_alerts(current_user)])
+    } for a in services.recent_alerts(signed_in_user())])

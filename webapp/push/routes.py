@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.auth.access import require_permission
+from webapp.auth.principal import signed_in_user
 from webapp.extensions import db
 from webapp.push import services
 from webapp.push.kinds import CATEGORIES
@@ -21,7 +22,7 @@ def settings():
     """Show alert devices, the alert kinds switched on, quiet hours and the test button."""
     prefs = services.preferences_for(current_user.id)
     return render_template(
-        "push/settings.html", prefs=prefs, devices=services.list_devices(current_user),
+        "push/settings.html", prefs=prefs, devices=services.list_devices(signed_in_user()),
         categories=[c for c in CATEGORIES.values()
                     if c.name != "test" and c.allows(current_user.role)],
         vapid_public_key=vapid_keys().public_key,
@@ -36,7 +37,7 @@ def save_settings():
     try:
         hours = [int(h) for h in form.get("deadline_hours", "").replace(" ", "").split(",") if h]
         services.save_preferences(
-            current_user, enabled=set(form.getlist("enabled")), deadline_hours=hours,
+            signed_in_user(), enabled=set(form.getlist("enabled")), deadline_hours=hours,
             quiet_start=services.parse_clock(form.get("quiet_start")),
             quiet_end=services.parse_clock(form.get("quiet_end")))
     except ValueError as exc:
@@ -55,7 +56,7 @@ def add_device():
     """Store this browser's push subscription (JSON from app.js, CSRF token in a header)."""
     body = request.get_json(silent=True) or {}
     try:
-        device = services.subscribe(current_user, body.get("subscription"),
+        device = services.subscribe(signed_in_user(), body.get("subscription"),
                                     label=body.get("label"),
                                     user_agent=request.headers.get("User-Agent"))
     except services.PushError as exc:
@@ -69,7 +70,7 @@ def add_device():
 @require_permission("account.manage")
 def remove_device(device_id: int):
     """Stop alerts to one of the user's devices."""
-    if not services.remove_device(current_user, device_id=device_id):
+    if not services.remove_device(signed_in_user(), device_id=device_id):
         return redirect(url_for(".settings"))  # already gone, or someone else's: say nothing
     db.session.commit()
     flash(_("Device removed. It gets no more alerts."), "info")
@@ -80,7 +81,7 @@ def remove_device(device_id: int):
 @require_permission("account.manage")
 def send_test():
     """Push a test alert to every device of the user, through the normal queue."""
-    ids = services.send_test_notification(current_user)
+    ids = services.send_test_notification(signed_in_user())
     if ids:
         flash(_("Test notification sent to %(n)d device(s).", n=len(ids)), "info")
     else:
@@ -92,14 +93,14 @@ def send_test():
 @require_permission("account.manage")
 def inbox():
     """List the user's recent alerts (also for users who turned push off)."""
-    return render_template("push/inbox.html", alerts=services.recent_alerts(current_user),
-                           unread=services.unread_count(current_user))
+    return render_template("push/inbox.html", alerts=services.recent_alerts(signed_in_user()),
+                           unread=services.unread_count(signed_in_user()))
 
 
 @bp.post("/alerts/read")
 @require_permission("account.manage")
 def mark_read():
     """Mark every alert read."""
-    services.mark_all_read(current_user)
+    services.mark_all_read(signed_in_user())
     db.session.commit()
     return redirect(url_for(".inbox"))

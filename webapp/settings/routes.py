@@ -34,6 +34,7 @@ from webapp.auth.forms import (
 )
 from webapp.auth.loader import current_session
 from webapp.auth.models import ApiToken, UserSession, WebAuthnCredential
+from webapp.auth.principal import signed_in_user, signed_in_vendor
 from webapp.auth.routes import safe_next
 from webapp.extensions import db
 from webapp.settings.forms import ShippingSettingsForm
@@ -79,7 +80,7 @@ def index():
 @require_permission("settings.manage")
 def shipping():
     """Set the vendor's GS1 company prefix, under which SSCC carton labels are numbered."""
-    vendor = current_user.vendor
+    vendor = signed_in_vendor()
     form = ShippingSettingsForm(gs1_company_prefix=vendor.gs1_company_prefix)
     if form.validate_on_submit():
         before = vendor.gs1_company_prefix
@@ -101,7 +102,7 @@ def language():
     """Save the interface language."""
     form = LanguageForm()
     if form.validate_on_submit():
-        services.set_locale(current_user, form.locale.data)
+        services.set_locale(signed_in_user(), form.locale.data)
         db.session.commit()
     return redirect(url_for(".index"))
 
@@ -113,7 +114,7 @@ def password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current.data, form.password.data,
+            services.change_password(signed_in_user(), form.current.data, form.password.data,
                                      keep_session_id=current_session().id)
         except services.AuthError as exc:
             db.session.rollback()
@@ -131,7 +132,7 @@ def reauth():
     """Ask for the password again before a factor change."""
     form = ReauthForm()
     if form.validate_on_submit():
-        ok = services.reauthenticate(current_user, current_session(), form.password.data)
+        ok = services.reauthenticate(signed_in_user(), current_session(), form.password.data)
         db.session.commit()
         if ok:
             return redirect(safe_next(request.args.get("next")))
@@ -143,9 +144,10 @@ def reauth():
 @require_permission("account.manage")
 def security():
     """Show the second factors: authenticator, recovery codes, passkeys."""
+    user = signed_in_user()
     return render_template(
         "settings/security.html", button=ButtonForm(), passkey_form=PasskeyNameForm(),
-        passkeys=passkeys.user_passkeys(current_user), left=recovery.remaining(current_user),
+        passkeys=passkeys.user_passkeys(user), left=recovery.remaining(user),
         recent=sessions.is_recently_authenticated(current_session()))
 
 
@@ -155,7 +157,7 @@ def security():
 def totp_start():
     """Start replacing the authenticator: a new secret, pending until a code confirms it."""
     if ButtonForm().validate_on_submit():
-        services.start_totp_enrolment(current_user)
+        services.start_totp_enrolment(signed_in_user())
         db.session.commit()
     return redirect(url_for(".totp_confirm"))
 
@@ -165,14 +167,14 @@ def totp_start():
 @require_recent_auth
 def totp_confirm():
     """Show the new secret and confirm it with a code."""
-    secret = services.pending_secret(current_user)
+    secret = services.pending_secret(signed_in_user())
     if secret is None:
         return redirect(url_for(".security"))
     form = CodeForm()
     if form.validate_on_submit():
-        codes = services.confirm_totp_enrolment(current_user, form.code.data)
+        codes = services.confirm_totp_enrolment(signed_in_user(), form.code.data)
         if codes is not None:
-            services.factors_changed(current_user, keep_session_id=current_session().id,
+            services.factors_changed(signed_in_user(), keep_session_id=current_session().id,
                                      action="auth.mfa.sessions_ended")
             db.session.commit()
             return render_template("auth/recovery_codes.html", codes=codes,
@@ -191,8 +193,8 @@ def recovery_codes():
     """Replace the recovery codes and show the new ones once."""
     if not ButtonForm().validate_on_submit():
         return redirect(url_for(".security"))
-    codes = services.regenerate_recovery_codes(current_user)
-    services.factors_changed(current_user, keep_session_id=current_session().id,
+    codes = services.regenerate_recovery_codes(signed_in_user())
+    services.factors_changed(signed_in_user(), keep_session_id=current_session().id,
                              action="auth.mfa.sessions_ended")
     db.session.commit()
     return render_template("auth/recovery_codes.html", codes=codes,
@@ -204,7 +206,7 @@ def recovery_codes():
 @require_recent_auth
 def passkey_options():
     """Give the browser WebAuthn registration options (JSON)."""
-    options, challenge = passkeys.registration_options(current_user)
+    options, challenge = passkeys.registration_options(signed_in_user())
     session[CHALLENGE_KEY] = passkeys.encode_challenge(challenge)
     return current_app.response_class(options, mimetype="application/json")
 
@@ -219,12 +221,12 @@ def passkey_add():
     if challenge is None:
         return jsonify(error={"code": "no_challenge"}), 400
     try:
-        passkeys.register(current_user, body.get("credential") or {},
+        passkeys.register(signed_in_user(), body.get("credential") or {},
                           passkeys.webauthn.base64url_to_bytes(challenge), body.get("name", ""))
     except passkeys.PasskeyError:
         db.session.rollback()
         return jsonify(error={"code": "passkey_refused"}), 400
-    services.factors_changed(current_user, keep_session_id=current_session().id,
+    services.factors_changed(signed_in_user(), keep_session_id=current_session().id,
                              action="auth.mfa.passkey.add")
     db.session.commit()
     return jsonify(redirect=url_for(".security"))
@@ -238,7 +240,7 @@ def passkey_delete(passkey_id: int):
     row = _own(WebAuthnCredential, passkey_id)
     if ButtonForm().validate_on_submit():
         db.session.delete(row)
-        services.factors_changed(current_user, keep_session_id=current_session().id,
+        services.factors_changed(signed_in_user(), keep_session_id=current_session().id,
                                  action="auth.mfa.passkey.remove")
         db.session.commit()
     return redirect(url_for(".security"))
@@ -248,7 +250,7 @@ def passkey_delete(passkey_id: int):
 @require_permission("account.manage")
 def sessions_list():
     """List the devices signed in."""
-    return render_template("settings/sessions.html", rows=sessions.live_sessions(current_user),
+    return render_template("settings/sessions.html", rows=sessions.live_sessions(signed_in_user()),
                            current_id=current_session().id, button=ButtonForm())
 
 
@@ -271,7 +273,7 @@ def session_revoke(session_id: int):
 def sessions_revoke_others():
     """Sign out every other device."""
     if ButtonForm().validate_on_submit():
-        services.factors_changed(current_user, keep_session_id=current_session().id,
+        services.factors_changed(signed_in_user(), keep_session_id=current_session().id,
                                  action="auth.session.revoke_others")
         db.session.commit()
         flash(_("Your other devices are signed out."), "info")
@@ -293,7 +295,7 @@ def tokens_list():
     created = None
     if form.validate_on_submit():
         try:
-            _token, created = tokens.create_token(current_user, form.name.data, form.role.data)
+            _token, created = tokens.create_token(signed_in_user(), form.name.data, form.role.data)
         except tokens.TokenError as exc:
             db.session.rollback()
             form.name.errors = [*form.name.errors, str(exc)]
@@ -302,7 +304,7 @@ def tokens_list():
             form = _token_form()
             form.name.data = ""
     return render_template("settings/tokens.html", form=form, created=created,
-                           rows=tokens.user_tokens(current_user), button=ButtonForm())
+                           rows=tokens.user_tokens(signed_in_user()), button=ButtonForm())
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
@@ -311,6 +313,6 @@ def token_revoke(token_id: int):
     """Revoke an API token."""
     row = _own(ApiToken, token_id)
     if ButtonForm().validate_on_submit():
-        tokens.revoke_token(row, actor=current_user)
+        tokens.revoke_token(row, actor=signed_in_user())
         db.session.commit()
     return redirect(url_for(".tokens_list"))
