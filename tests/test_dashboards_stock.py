@@ -167,3 +167,43 @@ def test_po_detail_shows_the_stock_dashboards_figures(vendor):
             rows[asin].sellable_on_hand, rows[asin].weeks_of_cover)
     assert (views[A1].on_hand, views[A1].weeks_of_cover) == (100, Decimal("2.0"))
     assert (views["B0NOREPORT"].on_hand, views["B0NOREPORT"].weeks_of_cover) == (None, None)
+
+
+def test_po_pages_keep_the_report_weeks_for_half_a_minute(vendor, monkeypatch):
+    """Every PO page needs the newest report weeks: read once per 30 s, then read again."""
+    from types import SimpleNamespace
+
+    import sqlalchemy as sa
+
+    from webapp.core import kept
+    from webapp.orders import detail
+    from webapp.vendor_reports.models import InventoryWeek
+
+    seed_reports(vendor)
+    po = add_po(vendor, "PO-KEPT", utc(25, 7), [{"qty": 5, "asin": A1}])
+    statements = []
+
+    def note(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    def weeks_read() -> int:
+        return sum("max(inventory_weeks.week_start)" in s for s in statements)
+
+    sa.event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert [v.on_hand for v in detail.line_views(po)] == [100]
+        assert weeks_read() == 1
+        # A newer inventory week arrives: PO pages within 30 s still show the last one.
+        db.session.add(InventoryWeek(
+            vendor_id=vendor.id, marketplace_id="ATVPDKIKX0DER", currency="USD", asin=A1,
+            week_start=LAST_WEEK + timedelta(7), week_end=LAST_WEEK + timedelta(13),
+            sellable_on_hand_units=7))
+        db.session.commit()
+        assert [v.on_hand for v in detail.line_views(po)] == [100]
+        assert weeks_read() == 1
+        later = kept.time.monotonic() + detail.REPORT_WEEKS_SECONDS + 1
+        monkeypatch.setattr(kept, "time", SimpleNamespace(monotonic=lambda: later))
+        assert [v.on_hand for v in detail.line_views(po)] == [7]
+        assert weeks_read() == 2
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", note)

@@ -51,6 +51,28 @@ def test_keyset_pagination_walks_every_po_once(app, client):
     assert 'rel="next"' in client.get("/orders").get_data(as_text=True)
 
 
+def test_inbox_first_page_statement_built_once_answers_like_the_general_one(app, client):
+    from webapp.orders import inbox
+
+    user = sign_in(client)
+    other = make_vendor("Other Co")
+    for n in range(9):
+        add_po(user.vendor_id, f"FIRST{n:03d}", due_in_hours=5 + (n % 4),
+               state="Acknowledged" if n % 3 == 0 else "New")
+        add_po(other.id, f"OTHER{n:03d}", due_in_hours=1)
+    add_po(user.vendor_id, "CLOSED01", due_in_hours=1, state="Closed")
+    for limit in (4, 25):
+        first = inbox.inbox_page(user.vendor_id, inbox.InboxQuery(limit=limit),
+                                 only=inbox.LIST_COLUMNS)  # the statement built once
+        general = inbox.inbox_page(user.vendor_id, inbox.InboxQuery(limit=limit))  # ORM path
+        assert [po.po_number for po in first.orders] == \
+            [po.po_number for po in general.orders]
+        assert first.next_cursor == general.next_cursor
+        assert len(first.orders) == min(limit, 9)
+        assert all(n.startswith("FIRST") for n in (po.po_number for po in first.orders))
+    assert inbox._first_page_statement.cache_info().currsize == 1
+
+
 def test_detail_shows_cases_eaches_costs_and_accept_all_queues_once(app, client):
     user = sign_in(client)
     add_po(user.vendor_id)

@@ -9,7 +9,7 @@ process (tests) never share values. A value is reused until its time is up or it
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from flask import current_app
@@ -42,5 +42,18 @@ class Kept:
             entries.clear()
         entries[key] = (time.monotonic() + seconds, version, value)
 
-    def forget(self, key: Hashable) -> None:
-        self._entries().pop(key, None)
+    def get_or_put(self, key: Hashable, compute: Callable[[], Any], seconds: float,
+                   version: Hashable = None) -> Any:
+        """The kept value for `key`; else `compute()`, kept for `seconds` and returned."""
+        value = self.get(key, version)
+        if value is None:
+            value = compute()
+            self.put(key, value, seconds, version)
+        return value
+
+    def update(self, key: Hashable, change: Callable[[Any], Any]) -> None:
+        """Replace a kept value by `change(value)`, same expiry and version (none kept: no-op)."""
+        entries = self._entries()
+        hit = entries.get(key)
+        if hit is not None:
+            entries[key] = (hit[0], hit[1], change(hit[2]))

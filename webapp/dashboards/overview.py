@@ -45,15 +45,11 @@ def overview(vendor: Vendor, now: datetime) -> Overview:
     version = (tuple(sorted(periods.synced_feeds(vendor.id).items())), vendor.timezone,
            vendor.otif_target_percent, vendor.otif_grace_days, vendor.weeks_of_cover_threshold,
            vendor.return_rate_threshold_percent)
-    figures = _OVERVIEWS.get(vendor.id, version)
-    if figures is not None:
-        return figures
-    figures = Overview(otif=otif.otif_by_week(vendor, now, 13, breakdowns=False),
-                       stock=stock.stock_report(vendor), asn=asn.asn_status(vendor, now),
-                       sales=sales.sales_report(vendor, 13), computed_at=now)
-    _OVERVIEWS.put(vendor.id, figures, current_app.config["DASHBOARD_OVERVIEW_SECONDS"],
-                   version)
-    return figures
+    return _OVERVIEWS.get_or_put(vendor.id, lambda: Overview(
+        otif=otif.otif_by_week(vendor, now, 13, breakdowns=False),
+        stock=stock.stock_report(vendor), asn=asn.asn_status(vendor, now),
+        sales=sales.sales_report(vendor, 13), computed_at=now),
+        current_app.config["DASHBOARD_OVERVIEW_SECONDS"], version)
 
 
 def cards_html(figures: Overview) -> Markup:

@@ -10,7 +10,7 @@ from flask import g, has_request_context
 from sqlalchemy import bindparam, func, select
 
 from webapp.amazon.models import SyncState
-from webapp.extensions import db, read_rows
+from webapp.extensions import read_rows
 from webapp.vendor_reports.models import InventoryWeek, SalesWeek
 
 WEEK = timedelta(days=7)
@@ -77,10 +77,12 @@ def synced_feeds(vendor_id: int) -> dict[str, datetime | None]:
     # Every feed at once, kept for the rest of the request: the overview asks four times.
     memo = g.setdefault("dashboard_synced", {}) if has_request_context() else {}
     if vendor_id not in memo:
-        memo[vendor_id] = dict(db.session.execute(
-            select(SyncState.feed, func.max(SyncState.last_success_at))
-            .where(SyncState.vendor_id == vendor_id).group_by(SyncState.feed)).all())
+        memo[vendor_id] = dict(read_rows(_SYNCED, {"vendor_id": vendor_id}).all())
     return memo[vendor_id]
+
+
+_SYNCED = (select(SyncState.feed, func.max(SyncState.last_success_at))
+           .where(SyncState.vendor_id == bindparam("vendor_id")).group_by(SyncState.feed))
 
 
 def latest_report_weeks(vendor_id: int) -> tuple[date | None, date | None]:

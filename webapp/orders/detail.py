@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, func, literal, null, select, union_all
 
 from webapp.amazon.models import OutboxMessage
 from webapp.audit.models import AuditEntry
+from webapp.core.kept import Kept
 from webapp.dashboards.periods import latest_report_weeks
 from webapp.dashboards.rates import ratio
 from webapp.dashboards.stock import velocity_weeks, weekly_velocity
@@ -104,6 +105,18 @@ def _stock_statement():
 _STOCK = _stock_statement()
 
 
+# The newest report weeks change when a report is imported (daily at most); every PO page
+# needs them. Kept for half a minute per web process: for that long after an import, a PO
+# page may still show the previous week's stock and cover.
+_REPORT_WEEKS = Kept("po_page_report_weeks")
+REPORT_WEEKS_SECONDS = 30
+
+
+def _report_weeks(vendor_id: int) -> tuple:
+    return _REPORT_WEEKS.get_or_put(vendor_id, lambda: latest_report_weeks(vendor_id),
+                                    REPORT_WEEKS_SECONDS)
+
+
 def stock_and_cover(vendor_id: int, asins: list[str]) -> tuple[dict, dict]:
     """Sellable units and weeks of cover per ASIN, as the stock dashboard computes them.
 
@@ -112,7 +125,7 @@ def stock_and_cover(vendor_id: int, asins: list[str]) -> tuple[dict, dict]:
     An ASIN missing from the newest inventory week has no stock figure; one that sold nothing
     has no cover (unbounded).
     """
-    stock_week, sales_week = latest_report_weeks(vendor_id)
+    stock_week, sales_week = _report_weeks(vendor_id)
     if not asins or (stock_week is None and sales_week is None):
         return {}, {}
     sales_from, sales_to = velocity_weeks(sales_week)

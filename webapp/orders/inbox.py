@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import bindparam, func, or_, select, tuple_, union, union_all
 from sqlalchemy.orm import defer
@@ -131,6 +132,11 @@ def inbox_page(vendor_id: int, query: InboxQuery, *, only=None) -> InboxPage:
     read-only rows of those columns, named as the attributes: a list page needs no ORM state.
     """
     limit = max(1, min(query.limit or PAGE_SIZE, MAX_PAGE_SIZE))
+    if only and query == InboxQuery(limit=query.limit):
+        # The Orders tab as it opens (no filter, first page): a statement built once.
+        orders = list(read_rows(_first_page_statement(tuple(only)),
+                                {"vendor_id": vendor_id, "limit": limit + 1}))
+        return _page(orders, limit, query)
     after = decode_cursor(query.after) if query.after else None
     orders: list = []
     parts = []
@@ -142,7 +148,7 @@ def inbox_page(vendor_id: int, query: InboxQuery, *, only=None) -> InboxPage:
             stmt = stmt.where(tuple_(PurchaseOrder.ack_due_at, PurchaseOrder.id) > tuple_(
                 bindparam("due", after[0], type_=PurchaseOrder.ack_due_at.type),
                 bindparam("po_id", after[1])))
-        stmt = stmt.order_by(PurchaseOrder.ack_due_at, PurchaseOrder.id).limit(limit + 1)
+        stmt = _in_deadline_order(stmt, limit + 1)
         if only:
             parts.append(stmt.with_only_columns(*only))
         else:
@@ -151,15 +157,45 @@ def inbox_page(vendor_id: int, query: InboxQuery, *, only=None) -> InboxPage:
             orders += db.session.scalars(stmt.options(defer(PurchaseOrder.parties),
                                                       defer(PurchaseOrder.import_details)))
     if len(parts) > 1:
-        # One round trip for both states; each part keeps its own ORDER BY ... LIMIT on the
-        # index (a subquery each: SQLite allows no LIMIT on a bare UNION member).
-        orders += read_rows(union_all(*(select(part.subquery()) for part in parts)))
+        orders += read_rows(_both_states(parts))
     elif parts:
         orders += read_rows(parts[0])
+    return _page(orders, limit, query)
+
+
+def _both_states(parts: list):
+    # One round trip for both states; each part keeps its own ORDER BY ... LIMIT on the
+    # index (a subquery each: SQLite allows no LIMIT on a bare UNION member).
+    return union_all(*(select(part.subquery()) for part in parts))
+
+
+@cache
+def _first_page_statement(only: tuple):
+    """The unfiltered first page's statement, bind parameters `vendor_id` and `limit`.
+
+    Building the statement and its cache key costs more than running it; this one is what
+    every visit to the Orders tab runs, so it is built once, by the same code as any other.
+    """
+    return _both_states([
+        _in_deadline_order(_filtered(bindparam("vendor_id"), state, InboxQuery()),
+                           bindparam("limit")).with_only_columns(*only)
+        for state in OPEN_STATES])
+
+
+def _in_deadline_order(stmt, limit):
+    return stmt.order_by(PurchaseOrder.ack_due_at, PurchaseOrder.id).limit(limit)
+
+
+def _page(orders: list, limit: int, query: InboxQuery) -> InboxPage:
     orders.sort(key=lambda po: (po.ack_due_at, po.id))
     more = len(orders) > limit
     orders = orders[:limit]
     return InboxPage(orders, encode_cursor(orders[-1]) if more and orders else None, query)
+
+
+def in_badge(po: PurchaseOrder) -> bool:
+    """Whether the Orders tab's number counts this PO (badge_count's condition, for one PO)."""
+    return po.state == PoState.NEW.value and po.ack_state in NEEDS_ANSWER
 
 
 def badge_count(vendor_id: int) -> int:
@@ -196,23 +232,23 @@ def rows(orders: list, now: datetime, href, format_when) -> list[Row]:
 
 
 # The Orders badge is on every page: counted at most every few seconds per vendor and worker
-# process (a new PO from a sync shows within that), forgotten at once on an answer.
+# process (a new PO from a sync shows within that), one less at once on an answer.
 BADGE_TTL_SECONDS = 5
 _BADGES = Kept("orders_badge")
 
 
 def cached_badge_count(vendor_id: int) -> int:
     """`badge_count`, reused for BADGE_TTL_SECONDS in this process."""
-    count = _BADGES.get(vendor_id)
-    if count is None:
-        count = badge_count(vendor_id)
-        _BADGES.put(vendor_id, count, BADGE_TTL_SECONDS)
-    return count
+    return _BADGES.get_or_put(vendor_id, lambda: badge_count(vendor_id), BADGE_TTL_SECONDS)
 
 
-def forget_badge(vendor_id: int) -> None:
-    """Drop the vendor's cached badge count (a PO was answered)."""
-    _BADGES.forget(vendor_id)
+def badge_answered(vendor_id: int) -> None:
+    """One PO the badge counted was answered here: one less, without counting again.
+
+    Counting scans every new PO of the vendor (about 5 ms of PostgreSQL for 6,000); after
+    each answer that cost would fall on the next page of whoever answered.
+    """
+    _BADGES.update(vendor_id, lambda count: max(count - 1, 0))
 
 
 def deadline_band(due: datetime, now: datetime | None = None) -> str:
@@ -241,11 +277,7 @@ _CHOICES = Kept("inbox_filter_choices")
 
 
 def _cached(kind: str, vendor_id: int, load) -> list[str]:
-    values = _CHOICES.get((kind, vendor_id))
-    if values is None:
-        values = load()
-        _CHOICES.put((kind, vendor_id), values, CHOICES_TTL_SECONDS)
-    return values
+    return _CHOICES.get_or_put((kind, vendor_id), load, CHOICES_TTL_SECONDS)
 
 
 def warehouses(vendor_id: int) -> list[str]:

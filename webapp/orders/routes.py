@@ -132,6 +132,7 @@ def _finish(po: PurchaseOrder, outcome, form):
     if outcome.status == "confirm":
         return render_template("orders/confirm.html", po=po, check=outcome.check,
                                fields=form), 200
+    number = po.po_number  # read before the commit expires it (no reload for the redirect)
     db.session.commit()
     services.after_commit(outcome)
     if outcome.status == "approval":
@@ -139,7 +140,7 @@ def _finish(po: PurchaseOrder, outcome, form):
               "info")
     else:
         flash(_("Your answer is on its way to Amazon."), "info")
-    return redirect(url_for("orders.detail_page", number=po.po_number))
+    return redirect(url_for("orders.detail_page", number=number))
 
 
 @bp.post("/orders/<number>/acknowledge")

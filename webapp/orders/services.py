@@ -61,6 +61,7 @@ class AckOutcome:
     acknowledgement: Acknowledgement | None = None
     approval: AckApproval | None = None
     to_send: list[int] = field(default_factory=list)  # outbox ids to hand to a worker
+    answered_for_badge: int | None = None  # vendor whose Orders badge counted the answered PO
 
 
 def po_version(po: PurchaseOrder) -> str:
@@ -226,6 +227,7 @@ def acknowledge_po(po: PurchaseOrder, answers: list[LineAnswer], *, user, now=No
                    actor: str | None = None, approved: AckApproval | None = None) -> AckOutcome:
     """Check and, if allowed, write the answer and queue it in the outbox (caller commits)."""
     now = now or utcnow()
+    in_badge = inbox.in_badge(po)  # before the answer changes its state
     check = check_answers(po, answers, now=now, expected_version=expected_version)
     if not check.ok:
         return AckOutcome("refused", check)
@@ -268,8 +270,8 @@ def acknowledge_po(po: PurchaseOrder, answers: list[LineAnswer], *, user, now=No
            {"acknowledgement_id": ack.id, "outbox_id": message.id,
             "lines": {a.item_sequence_number: [p.code.value for p in a.parts] for a in answers},
             "risks": [r.code for r in check.risks]})
-    inbox.forget_badge(po.vendor_id)  # the PO no longer needs an answer
-    return AckOutcome("queued", check, acknowledgement=ack, to_send=[message.id])
+    return AckOutcome("queued", check, acknowledgement=ack, to_send=[message.id],
+                      answered_for_badge=po.vendor_id if in_badge else None)
 
 
 def accept_all(po: PurchaseOrder, *, user, now=None, risks_confirmed: bool = False,
@@ -303,7 +305,10 @@ def decide_approval(approval: AckApproval, *, user, approve: bool, now=None) -> 
 
 
 def after_commit(outcome: AckOutcome | None) -> None:
-    """Ask a worker to send what was queued; Redis being down only delays it to the sweep."""
+    """Ask a worker to send what was queued; Redis being down only delays it to the sweep.
+    The answered PO leaves the Orders badge (no recount: webapp.orders.inbox.badge_answered)."""
+    if outcome is not None and outcome.answered_for_badge is not None:
+        inbox.badge_answered(outcome.answered_for_badge)
     for message_id in (outcome.to_send if outcome else []):
         try:
             outbox.request_send(message_id)
