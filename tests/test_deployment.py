@@ -29,6 +29,27 @@ def test_procfile_has_web_release_scheduler_and_one_worker_per_queue(app):
     assert {"acorn-web.service", "acorn-worker@.service", "acorn-scheduler.service"} <= units
 
 
+def test_gunicorn_master_compiles_templates_and_freezes_its_objects_before_forking(app):
+    import gc
+    import runpy
+    from types import SimpleNamespace
+
+    settings = runpy.run_path(str(REPO / "gunicorn.conf.py"))
+    warnings = []
+    server = SimpleNamespace(app=SimpleNamespace(callable=app),
+                             log=SimpleNamespace(warning=lambda *a: warnings.append(a)))
+    gc.unfreeze()
+    try:
+        settings["when_ready"](server)
+        # The app's objects are out of the workers' collections, frozen before the fork.
+        assert gc.get_freeze_count() > 10_000
+        assert warnings == []
+        assert app.jinja_env.cache and any(name.startswith(("@en/", "@zh_Hans/"))
+                                           for _, name in app.jinja_env.cache.keys())
+    finally:
+        gc.unfreeze()
+
+
 def test_gunicorn_serves_with_json_access_log_and_shared_metrics(test_config, tmp_path, _migrated):
     port = free_port()
     log = tmp_path / "access.log"

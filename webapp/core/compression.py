@@ -35,8 +35,9 @@ def _encoding() -> str | None:
 
 def _compress(data: bytes, encoding: str, *, best: bool) -> bytes:
     if encoding == "br":
-        # Quality 5 compresses a page in well under a millisecond; 11 only for cached files.
-        return brotli.compress(data, quality=11 if best else 5)
+        # Quality 4 for pages: a third cheaper than 5 for 10 % more bytes, and a page stays far
+        # inside one round trip's worth (~14 KB) either way; 11 only for cached files.
+        return brotli.compress(data, quality=11 if best else 4)
     return gzip.compress(data, compresslevel=9 if best else 6, mtime=0)
 
 
