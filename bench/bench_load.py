@@ -1,18 +1,20 @@
 """Load test: gunicorn + PostgreSQL + Redis on loopback, 100,000-PO demo vendor, 50 users.
 
-`python -m bench load`. Seeds the demo vendor once into a scratch PostgreSQL database
-(BENCH_LOAD_DATABASE, default acorn_bench_load on BENCH_DATABASE_URL's server; reused on later
-runs), starts a private redis-server and gunicorn (BENCH_LOAD_WORKERS x BENCH_LOAD_THREADS,
-default 3 sync workers), warms it up, then drives it with wrk (bench/load.lua; installed from Debian
-when missing) or, with BENCH_LOAD_CLIENT=locust, with locust: 50 signed-in users
-(BENCH_LOAD_USERS), each aiming at BENCH_LOAD_USER_RPS requests per second (0: no pause), for
-BENCH_LOAD_SECONDS, mixing the inbox, PO detail, the dashboard and acknowledgements (GET the PO,
-POST accept-all with the session's CSRF token: the answer is written to the outbox and its send
-job enqueued, or the risk-confirmation page comes back). Goal: >= 300 req/s, p99 < 250 ms,
-0 errors. Errors are any page not answered 200 (accept-all: 200/302/303) in gunicorn's access
-log plus requests the client never got an answer to. The report adds CPU ms per request of
-gunicorn, the PostgreSQL backends, the load generator and everything else on the machine
-(bench/load_cpu.py), and gunicorn's own p50/p99 per page.
+`python -m bench load`. Seeds the demo vendor once and runs on a fresh copy of it
+(`refresh_scratch_database`: BENCH_LOAD_DATABASE, default acorn_bench_load, on
+BENCH_DATABASE_URL's server), starts a private redis-server and gunicorn (BENCH_LOAD_WORKERS x
+BENCH_LOAD_THREADS, default 3 sync workers), warms it up, then drives it with wrk
+(bench/load.lua; installed from Debian when missing) or, with BENCH_LOAD_CLIENT=locust, with
+locust: 50 signed-in users (BENCH_LOAD_USERS), each aiming at BENCH_LOAD_USER_RPS requests per
+second (0: no pause), for BENCH_LOAD_SECONDS, mixing the inbox, PO detail, the dashboard and
+acknowledgements (GET the PO, POST accept-all with the session's CSRF token and its risks
+confirmed, as the confirmation page posts it: the answer is written to the outbox and its send
+job enqueued; without the confirmation a PO past its ship window would only get that page back
+and stay unanswered). Goal: >= 300 req/s, p99 < 250 ms, 0 errors. Errors are any page not
+answered 200 (accept-all: 200/302/303) in gunicorn's access log plus requests the client never
+got an answer to. The report adds CPU ms per request of gunicorn, the PostgreSQL backends, the
+load generator and everything else on the machine (bench/load_cpu.py), and gunicorn's own
+p50/p99 per page.
 
 Sessions are made directly, as the tests and benches do: a real server-side session row per
 user (`webapp.auth.sessions.start_session`) and Flask's signed cookie holding its id and CSRF
@@ -36,7 +38,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TARGET_RPS, TARGET_P99_MS = 300.0, 250.0
-MIN_FRESH = 200  # unanswered POs a run needs for its acknowledgements (the demo has ~440)
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -46,28 +47,100 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def scratch_database_url() -> str:
-    """The scratch database's URL (created empty when missing)."""
+def _server_url():
     import sqlalchemy as sa
 
-    base = sa.engine.make_url(os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG))
-    name = os.environ.get("BENCH_LOAD_DATABASE", "acorn_bench_load")
+    return sa.engine.make_url(os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG))
+
+
+def _scratch_name() -> str:
+    return os.environ.get("BENCH_LOAD_DATABASE", "acorn_bench_load")
+
+
+def scratch_database_url() -> str:
+    """The URL of the scratch database the load test runs on."""
+    return _server_url().set(database=_scratch_name()).render_as_string(hide_password=False)
+
+
+def refresh_scratch_database(redis_url: str, instance: str, pos: int) -> str:
+    """Make the scratch database a fresh copy of the seeded demo (every PO unanswered again).
+
+    The demo is seeded once (minutes for 100,000 POs) into BENCH_LOAD_DATABASE + "_seeded";
+    each run then gets a new copy of it (CREATE DATABASE ... TEMPLATE, seconds), so every run
+    sees the same data and what one run answered is not missing from the next. Returns the
+    scratch database's URL.
+    """
+    import sqlalchemy as sa
+
+    base, name = _server_url(), _scratch_name()
+    seeded, seeding = f"{name}_seeded", f"{name}_seeding"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                           {"n": seeded}):  # seeded under another name, renamed once complete
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{seeding}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{seeding}"'))
+            prepare(base.set(database=seeding).render_as_string(hide_password=False),
+                    redis_url, instance, pos, users=0)
+            conn.execute(sa.text(f'ALTER DATABASE "{seeding}" RENAME TO "{seeded}"'))
+        else:  # new migrations are applied to the seeded template, not to every copy
+            prepare(base.set(database=seeded).render_as_string(hide_password=False),
+                    redis_url, instance, pos, users=0)
+        _reopen_enough(base.set(database=seeded))
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{seeded}"'))
     admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
+    return scratch_database_url()
 
 
-def _drop(database_url: str) -> None:
+def _reopen_enough(template_url) -> None:
+    """Give the seeded demo BENCH_LOAD_OPEN_POS unanswered POs (default 6,000).
+
+    The demo has about 440, as a vendor would; one acknowledgement in 12 requests at 300 req/s
+    uses them up in 18 s, after which a run would only read. The rest are copies of those
+    (same lines, deadlines and windows; numbers suffixed "-1", "-2", ...), added once.
+    """
     import sqlalchemy as sa
 
-    url = sa.engine.make_url(database_url)
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-    admin.dispose()
+    wanted = int(os.environ.get("BENCH_LOAD_OPEN_POS", "6000"))
+    engine = sa.create_engine(template_url)
+    with engine.begin() as conn:
+        open_pos = "FROM purchase_orders WHERE state = 'New' AND ack_state = 'none'"
+        have = conn.scalar(sa.text(f"SELECT count(*) {open_pos}"))
+        originals = conn.scalar(sa.text(
+            f"SELECT count(*) {open_pos} AND po_number NOT LIKE '%-%'"))
+        copies = -(-(wanted - have) // originals) if have < wanted and originals else 0
+
+        def columns(table: str, skip: tuple) -> list[str]:
+            return [c for c in conn.scalars(sa.text(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = :t "
+                "ORDER BY ordinal_position"), {"t": table}) if c not in skip]
+
+        po_cols = columns("purchase_orders", ("id", "po_number"))
+        line_cols = columns("purchase_order_lines", ("id", "purchase_order_id"))
+        # Column names come from information_schema, `n` is a number: nothing from outside.
+        for n in range(1, copies + 1):
+            copy_pos = (
+                f"CREATE TEMP TABLE copied AS WITH source AS (SELECT id, "  # noqa: S608
+                f"po_number {open_pos} AND po_number NOT LIKE '%-%'), made AS ("
+                f"INSERT INTO purchase_orders (po_number, {', '.join(po_cols)}) "
+                f"SELECT p.po_number || '-{n}', {', '.join('p.' + c for c in po_cols)} "
+                f"FROM purchase_orders p JOIN source USING (id) RETURNING id, po_number) "
+                f"SELECT made.id AS new_id, source.id AS old_id FROM made "
+                f"JOIN source ON made.po_number = source.po_number || '-{n}'")
+            copy_lines = (
+                f"INSERT INTO purchase_order_lines (purchase_order_id, "  # noqa: S608
+                f"{', '.join(line_cols)}) "
+                f"SELECT copied.new_id, {', '.join('l.' + c for c in line_cols)} "
+                f"FROM purchase_order_lines l JOIN copied "
+                f"ON l.purchase_order_id = copied.old_id")
+            conn.execute(sa.text(copy_pos))
+            conn.execute(sa.text(copy_lines))
+            conn.execute(sa.text("DROP TABLE copied"))
+        if copies:
+            conn.execute(sa.text("ANALYZE purchase_orders"))
+            conn.execute(sa.text("ANALYZE purchase_order_lines"))
+    engine.dispose()
 
 
 def prepare(database_url: str, redis_url: str, instance: str, pos: int, users: int) -> dict:
@@ -107,10 +180,10 @@ def prepare(database_url: str, redis_url: str, instance: str, pos: int, users: i
         numbers = list(db.session.scalars(sa.text(
             "SELECT po_number FROM purchase_orders WHERE vendor_id = :v ORDER BY id LIMIT 2000"),
             {"v": vendor.id}))
-        # Only POs nobody answered yet can be acknowledged; each run uses fresh ones.
+        # Only POs nobody answered yet can be acknowledged (about 440 in a fresh copy).
         fresh = list(db.session.scalars(sa.text(
             "SELECT po_number FROM purchase_orders WHERE vendor_id = :v AND state = 'New' "
-            "AND ack_state = 'none' ORDER BY random() LIMIT 20000"), {"v": vendor.id}))
+            "AND ack_state = 'none' ORDER BY id"), {"v": vendor.id}))
         serializer = app.session_interface.get_signing_serializer(app)
         cookies, tokens = [], []
         for n in range(users):
@@ -168,12 +241,8 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="acorn-load-"))
     redis_server = EmbeddedRedis(work / "redis")
     redis_url = redis_server.start()
-    database_url = scratch_database_url()
+    database_url = refresh_scratch_database(redis_url, str(work / "instance"), pos)
     data = prepare(database_url, redis_url, str(work / "instance"), pos, users)
-    if len(data["fresh"]) < MIN_FRESH:  # earlier runs answered them: seed a fresh database
-        _drop(database_url)
-        database_url = scratch_database_url()
-        data = prepare(database_url, redis_url, str(work / "instance"), pos, users)
     data_file = work / "load.json"
     data_file.write_text(json.dumps(data))
     port = _free_port()
@@ -384,7 +453,7 @@ if os.environ.get("ACORN_LOAD_DATA"):  # imported by locust (the subprocess abov
                 return
             with self.client.post(f"/orders/{number}/accept-all",
                                   name="/orders/[number]/accept-all",
-                                  data={"csrf_token": match.group(1)},
+                                  data={"csrf_token": match.group(1), "confirmed": "1"},
                                   headers={"Cookie": self.cookie}, allow_redirects=False,
                                   catch_response=True) as r:
                 if r.status_code not in (200, 302, 303):

@@ -1,6 +1,7 @@
 -- wrk script of `python -m bench load`: 50 signed-in managers (one per connection's turn)
 -- reading the inbox, POs and the dashboard and answering POs (GET the PO, POST accept-all with
--- the CSRF token that belongs to the user's session cookie). Data comes from the bench.
+-- the CSRF token that belongs to the user's session cookie and the risks confirmed, as the
+-- confirmation page posts it: every acknowledgement is written). Data comes from the bench.
 local data = dofile(os.getenv("ACORN_LOAD_LUA_DATA"))
 local threads = {}
 
@@ -41,7 +42,7 @@ function request()
       table.insert(queue, wrk.format("POST", "/orders/" .. number .. "/accept-all",
         {["Cookie"] = user.cookie, ["Accept-Encoding"] = ENCODING,
          ["Content-Type"] = "application/x-www-form-urlencoded"},
-        "csrf_token=" .. user.token))
+        "csrf_token=" .. user.token .. "&confirmed=1"))
       return get("/orders/" .. number, user)
     end
     task = "po"  -- no unanswered PO left: read one instead
