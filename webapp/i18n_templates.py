@@ -25,7 +25,6 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 
 from flask import current_app, has_app_context
-from flask.templating import Environment
 from flask_babel import force_locale, get_locale, get_translations
 from jinja2 import BaseLoader
 from jinja2.ext import Extension
@@ -51,6 +50,8 @@ from jinja2.lexer import (
     TokenStream,
 )
 
+from webapp.template_output import EscapedTextEnvironment
+
 PREFIX = "@"  # "@<locale>/<template name>"
 GETTEXT_NAMES = ("_", "gettext")
 _OPEN = (TOKEN_LPAREN, TOKEN_LBRACKET, TOKEN_LBRACE)
@@ -65,7 +66,7 @@ def split_name(name: str) -> tuple[str | None, str]:
     return None, name
 
 
-class LocalizedEnvironment(Environment):
+class LocalizedEnvironment(EscapedTextEnvironment):
     """Flask's Jinja environment, compiling each template once per language."""
 
     def __init__(self, app, **options) -> None:
