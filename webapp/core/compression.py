@@ -13,6 +13,7 @@ from collections import OrderedDict
 from flask import Flask, request
 
 MIN_SIZE = 512  # below this the headers cost more than compression saves
+PAGE_QUALITY = 2  # brotli quality of pages made per request (see _compress)
 TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/manifest+json",
               "image/svg+xml", "application/xml")
 _static_cache: OrderedDict[tuple[str, str], bytes] = OrderedDict()
@@ -35,9 +36,10 @@ def _encoding() -> str | None:
 
 def _compress(data: bytes, encoding: str, *, best: bool) -> bytes:
     if encoding == "br":
-        # Quality 4 for pages: a third cheaper than 5 for 10 % more bytes, and a page stays far
-        # inside one round trip's worth (~14 KB) either way; 11 only for cached files.
-        return brotli.compress(data, quality=11 if best else 4)
+        # Quality 2 for pages: half the CPU of 4 (inbox 81 -> 44 us, PO page 71 -> 35 us) for
+        # 8-12 % more bytes, and every page stays far inside one round trip's worth (~14 KB);
+        # 11 only for cached files (docs/benchmarks.md, load test, sixth round).
+        return brotli.compress(data, quality=11 if best else PAGE_QUALITY)
     return gzip.compress(data, compresslevel=9 if best else 6, mtime=0)
 
 
