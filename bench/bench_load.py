@@ -35,6 +35,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import load_cpu
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TARGET_RPS, TARGET_P99_MS = 300.0, 250.0
@@ -262,14 +264,17 @@ def main() -> int:
         load_before = os.getloadavg()
         log_offset = (work / "access.log").stat().st_size
         cpu_before = _cpu_snapshot(web.pid, database_url)
-        if client == "wrk":
-            from bench import load_wrk
+        with load_cpu.PostgresWatch(cpu_before["postgres"], _database_name(database_url)) \
+                as backends:
+            if client == "wrk":
+                from bench import load_wrk
 
-            result = load_wrk.run(f"http://127.0.0.1:{port}", data, work, users=users,
-                                  seconds=seconds, user_rps=float(user_rps))
-        else:
-            result = _run_locust(port, data_file, users, seconds, user_rps, work)
+                result = load_wrk.run(f"http://127.0.0.1:{port}", data, work, users=users,
+                                      seconds=seconds, user_rps=float(user_rps))
+            else:
+                result = _run_locust(port, data_file, users, seconds, user_rps, work)
         cpu_after = _cpu_snapshot(web.pid, database_url)
+        cpu_after["postgres"] = backends.seen  # with the backends that exited mid-run
         load_after = os.getloadavg()
         server, unexpected = _server_latency(work / "access.log", log_offset)
         report = {"client": client, "pos": data["count"], "users": users, "seconds": seconds,
@@ -316,15 +321,17 @@ def _warm_up(base: str, data: dict, workers: int) -> None:
                 client.get(path)
 
 
+def _database_name(database_url: str) -> str:
+    import sqlalchemy as sa
+
+    return sa.engine.make_url(database_url).database
+
+
 def _cpu_snapshot(gunicorn_pid: int, database_url: str) -> dict:
     import resource
 
-    import sqlalchemy as sa
-
-    from bench import load_cpu
-
     return {"gunicorn": load_cpu.gunicorn_cpu(gunicorn_pid),
-            "postgres": load_cpu.postgres_backends(sa.engine.make_url(database_url).database),
+            "postgres": load_cpu.postgres_backends(_database_name(database_url)),
             "load_generator": resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
             + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime,
             "machine": load_cpu.machine_busy()}
@@ -332,8 +339,6 @@ def _cpu_snapshot(gunicorn_pid: int, database_url: str) -> dict:
 
 def _cpu_per_request(before: dict, after: dict, requests: int) -> dict:
     """CPU ms per request of each part; `other` is everything else running on the machine."""
-    from bench import load_cpu
-
     used = {"gunicorn": after["gunicorn"] - before["gunicorn"],
             "postgres": load_cpu.postgres_delta(before["postgres"], after["postgres"]),
             "load_generator": after["load_generator"] - before["load_generator"]}

@@ -7,6 +7,7 @@ whatever share of the cores the other processes took.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -73,3 +74,36 @@ def machine_busy() -> float:
     fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
     user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
     return (user + nice + system + irq + softirq + steal) / TICK
+
+
+class PostgresWatch:
+    """Samples the backends of `database` while the load runs (a `with` block).
+
+    A backend that exits mid-run takes its CPU figures with it: gunicorn recycles a worker
+    after `max_requests`, which closes its connections. `seen` holds every backend's last
+    sample (the newest for the live ones, read again at the end), so `postgres_delta(before,
+    seen)` still counts them, less at most one interval of each.
+    """
+
+    def __init__(self, before: dict[int, float], database: str, interval: float = 0.5) -> None:
+        self.seen = dict(before)
+        self.database, self.interval = database, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> PostgresWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._merge()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._merge()
+
+    def _merge(self) -> None:
+        for pid, cpu in postgres_backends(self.database).items():
+            self.seen[pid] = max(cpu, self.seen.get(pid, 0.0))
