@@ -119,7 +119,7 @@ def test_every_page_is_the_same_as_with_jinjas_own_code(app, client):
                 other = _page(client, path)
             finally:
                 app.__dict__["jinja_env"] = ours
-            at = next((i for i, (a, b) in enumerate(zip(page, other)) if a != b),
+            at = next((i for i, (a, b) in enumerate(zip(page, other, strict=False)) if a != b),
                       min(len(page), len(other)))
             assert page == other, (language, path, page[at - 300:at + 100], other[at:at + 100])
             compared += 1
