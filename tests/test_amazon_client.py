@@ -11,16 +11,11 @@ import pytest
 
 from tests.amazon_fixtures import control, sandbox, vendor  # noqa: F401 - fixtures
 from webapp.amazon import schemas
-from webapp.amazon.client import (
-    LWA_TOKEN_URL,
-    OPERATIONS,
-    RateLimiter,
-    SpApiClient,
-    SpApiError,
-    SpApiMalformedResponse,
-    resolve_endpoints,
-    windows,
-)
+from webapp.amazon.accounts import LWA_TOKEN_URL, resolve_endpoints
+from webapp.amazon.client import SpApiClient, windows
+from webapp.amazon.errors import SpApiError, SpApiMalformedResponse
+from webapp.amazon.operations import OPERATIONS
+from webapp.amazon.rate_limit import RateLimiter
 from webapp.amazon.sandbox import SandboxServer
 from webapp.crypto import decrypt
 from webapp.redis_conn import get_redis

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from tests.amazon_fixtures import control, sandbox, vendor, worker_env  # noqa: F401 - fixtures
 from webapp.amazon import schemas
-from webapp.amazon.client import SpApiMalformedResponse
 from webapp.amazon.dispatch import request_sync
+from webapp.amazon.errors import SpApiMalformedResponse
 from webapp.amazon.models import SyncState
 from webapp.amazon.sync_orders import BACKFILL_FEED, ingest_orders, sync_orders
 from webapp.amazon.sync_state import SyncResult

@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from webapp.amazon.client import REGION_ENDPOINTS, SpApiError
+from webapp.amazon.accounts import REGION_ENDPOINTS
 from webapp.amazon.dispatch import FEEDS, run_feeds
+from webapp.amazon.errors import SpApiError
 from webapp.amazon.sync_state import PayloadError, parse_time
 from webapp.audit.services import record as audit
 from webapp.crypto import encrypt

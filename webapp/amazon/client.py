@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import functools
 import gzip
-import hashlib
 import json
 import logging
 import random
 import ssl
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,164 +20,19 @@ from cryptography.fernet import MultiFernet
 from flask import current_app
 
 from webapp.amazon import schemas
-from webapp.crypto import cipher, decrypt
+from webapp.amazon.accounts import Credentials, resolve_endpoints, vendor_credentials
+from webapp.amazon.errors import SpApiError, SpApiMalformedResponse, SpApiUncertain
+from webapp.amazon.operations import OPERATIONS, Operation
+from webapp.amazon.rate_limit import RateLimiter
+from webapp.crypto import cipher
 from webapp.redis_conn import get_redis
 
 log = logging.getLogger(__name__)
 
-REGION_ENDPOINTS = {
-    "na": "https://sellingpartnerapi-na.amazon.com",
-    "eu": "https://sellingpartnerapi-eu.amazon.com",
-    "fe": "https://sellingpartnerapi-fe.amazon.com",
-}
-LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"  # noqa: S105 - a URL
-# The sandbox's default account, used in development when a vendor has no credentials yet.
-SANDBOX_CREDENTIALS = ("sandbox-client-id", "sandbox-client-secret", "sandbox-refresh-token")
 MAX_WINDOW = timedelta(days=7)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # A POST answered 500 (or cut off after sending) may have been processed: never resent blindly.
 POST_RETRY_STATUSES = frozenset({429, 503})
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One SP-API operation: where it lives, which model describes it and its usage plan."""
-
-    name: str
-    method: str
-    path: str  # the model's path template
-    model: str
-    rate: float  # requests per second
-    burst: int
-    repeatable: bool = False  # a POST whose accidental repeat harms nothing (createReport)
-
-
-OPERATIONS = {
-    op.name: op
-    for op in (
-        Operation("getPurchaseOrders", "GET", "/vendor/orders/v1/purchaseOrders",
-                  "vendorOrders.json", 10, 10),
-        Operation("getPurchaseOrder", "GET",
-                  "/vendor/orders/v1/purchaseOrders/{purchaseOrderNumber}",
-                  "vendorOrders.json", 10, 10),
-        Operation("submitAcknowledgement", "POST", "/vendor/orders/v1/acknowledgements",
-                  "vendorOrders.json", 10, 10),
-        Operation("getPurchaseOrdersStatus", "GET", "/vendor/orders/v1/purchaseOrdersStatus",
-                  "vendorOrders.json", 10, 10),
-        Operation("getTransaction", "GET", "/vendor/transactions/v1/transactions/{transactionId}",
-                  "vendorTransactionStatus.json", 10, 20),
-        Operation("submitInvoices", "POST", "/vendor/payments/v1/invoices",
-                  "vendorInvoices.json", 10, 10),
-        Operation("SubmitShipmentConfirmations", "POST",
-                  "/vendor/shipping/v1/shipmentConfirmations", "vendorShipments.json", 10, 10),
-        # Reports API usage plans from reports_2021-06-30.json.
-        Operation("createReport", "POST", "/reports/2021-06-30/reports",
-                  "reports_2021-06-30.json", 0.0167, 15, repeatable=True),
-        Operation("getReport", "GET", "/reports/2021-06-30/reports/{reportId}",
-                  "reports_2021-06-30.json", 2, 15),
-        Operation("getReportDocument", "GET", "/reports/2021-06-30/documents/{reportDocumentId}",
-                  "reports_2021-06-30.json", 0.0167, 15),
-    )
-}
-
-
-class SpApiError(Exception):
-    """Amazon (or the way to it) refused or failed a call; `status` 0 means no HTTP answer."""
-
-    def __init__(self, status: int, code: str, message: str, operation: str):
-        self.status, self.code, self.message, self.operation = status, code, message, operation
-        super().__init__(f"{operation}: HTTP {status} {code}: {message}")
-
-
-class SpApiMalformedResponse(SpApiError):
-    """Amazon answered with a body that is not the JSON the model promises."""
-
-
-class SpApiUncertain(SpApiError):
-    """A submission may or may not have reached Amazon (500, timeout after sending)."""
-
-
-class SpApiNotConfigured(SpApiError):
-    """The vendor has no SP-API credentials (and no sandbox default applies)."""
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """LWA app credentials and a selling partner's refresh token."""
-
-    client_id: str
-    client_secret: str
-    refresh_token: str
-    region: str = "na"
-
-    @property
-    def account_key(self) -> str:
-        """A stable, non-secret name for this authorisation (rate limits and token cache)."""
-        digest = hashlib.sha256(f"{self.client_id}\0{self.refresh_token}".encode()).hexdigest()
-        return digest[:24]
-
-    def __repr__(self) -> str:  # never print secrets
-        return f"Credentials(client_id={self.client_id!r}, region={self.region!r})"
-
-
-# Stay a little under Amazon's plan (rate x 0.9, burst - 1): network jitter bunches requests up
-# on the way, and Amazon's bucket, not ours, decides.
-RATE_SAFETY = 0.9
-# A token bucket per key, refilled by Redis's own clock so all workers agree. Callers reserve a
-# token even when the bucket is empty and sleep the returned delay: one round trip per call,
-# and waiting callers are served in order instead of stampeding.
-_BUCKET_SCRIPT = """
-local plan = tonumber(redis.call('HGET', KEYS[1], 'rate')) or tonumber(ARGV[1])
-local rate = plan * tonumber(ARGV[3])
-local burst = math.max(1, tonumber(ARGV[2]) - 1)
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local tokens = tonumber(redis.call('HGET', KEYS[1], 'tokens'))
-local ts = tonumber(redis.call('HGET', KEYS[1], 'ts'))
-if tokens == nil or ts == nil then tokens = burst; ts = now end
-tokens = math.min(burst, tokens + math.max(0, now - ts) * rate) - 1
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
-redis.call('EXPIRE', KEYS[1], 3600)
-if tokens >= 0 then return '0' end
-return tostring(-tokens / rate)
-"""
-
-
-class RateLimiter:
-    """Token buckets per (account, operation), shared by every worker through Redis."""
-
-    def __init__(self, redis_client, enabled: bool = True):
-        self.redis = redis_client
-        self.enabled = enabled
-        self._script = redis_client.register_script(_BUCKET_SCRIPT) if enabled else None
-        self._known_rates: dict[str, float] = {}
-
-    @staticmethod
-    def key(account: str, operation: Operation) -> str:
-        return f"acorn:spapi:bucket:{account}:{operation.name}"
-
-    def acquire(self, account: str, operation: Operation) -> float:
-        """Take one token, sleeping until it is ours; return the time slept."""
-        if not self.enabled:
-            return 0.0
-        wait = float(self._script(keys=[self.key(account, operation)],
-                                  args=[operation.rate, operation.burst, RATE_SAFETY]))
-        if wait > 0:
-            time.sleep(wait)
-        return wait
-
-    def observe_limit(self, account: str, operation: Operation, header: str | None) -> None:
-        """Adopt the rate Amazon says applies (`x-amzn-RateLimit-Limit`)."""
-        if not self.enabled or not header:
-            return
-        try:
-            rate = float(header)
-        except ValueError:
-            return
-        key = self.key(account, operation)
-        if rate > 0 and self._known_rates.get(key) != rate:
-            self.redis.hset(key, "rate", repr(rate))
-            self._known_rates[key] = rate
 
 
 def isoformat(moment: datetime) -> str:
@@ -195,36 +48,6 @@ def windows(start: datetime, end: datetime, size: timedelta = MAX_WINDOW):
         stop = min(start + size, end)
         yield start, stop
         start = stop
-
-
-def resolve_endpoints(config, region: str) -> tuple[str, str]:
-    """Return (API endpoint, LWA token URL): overrides, else sandbox in development, else Amazon."""
-    endpoint, token_url = config.get("SPAPI_ENDPOINT"), config.get("SPAPI_TOKEN_URL")
-    if config.get("ENV_NAME") == "production":
-        default_endpoint, default_token = REGION_ENDPOINTS[region], LWA_TOKEN_URL
-    else:
-        default_endpoint = f"http://127.0.0.1:{config.get('SANDBOX_PORT', 5055)}"
-        default_token = None
-    endpoint = (endpoint or default_endpoint).rstrip("/")
-    return endpoint, token_url or default_token or f"{endpoint}/auth/o2/token"
-
-
-def vendor_credentials(vendor) -> Credentials:
-    """Decrypt a vendor's SP-API credentials; the sandbox default outside production."""
-    if vendor.spapi_client_id and vendor.spapi_client_secret_enc and vendor.spapi_refresh_token_enc:
-        return Credentials(vendor.spapi_client_id, decrypt(vendor.spapi_client_secret_enc),
-                           decrypt(vendor.spapi_refresh_token_enc), vendor.spapi_region or "na")
-    if current_app.config.get("ENV_NAME") == "production":
-        raise SpApiNotConfigured(0, "NotConfigured",
-                                 f"vendor {vendor.id} has no SP-API credentials", "lwa")
-    return Credentials(*SANDBOX_CREDENTIALS, region=vendor.spapi_region or "na")
-
-
-def has_credentials(vendor) -> bool:
-    """Tell whether a vendor can be synced (own credentials, or the sandbox in development)."""
-    if vendor.spapi_client_id and vendor.spapi_refresh_token_enc:
-        return True
-    return current_app.config.get("ENV_NAME") != "production"
 
 
 class SpApiClient:

@@ -11,7 +11,7 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 from sqlalchemy import select
 
-from webapp.amazon.client import has_credentials
+from webapp.amazon.accounts import has_credentials
 from webapp.amazon.sync_orders import sync_orders
 from webapp.amazon.sync_reports import sync_reports
 from webapp.amazon.sync_state import SyncResult

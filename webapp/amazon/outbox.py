@@ -14,14 +14,10 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from webapp.amazon import schemas
-from webapp.amazon.client import (
-    OPERATIONS,
-    SpApiClient,
-    SpApiError,
-    SpApiUncertain,
-    isoformat,
-)
+from webapp.amazon.client import SpApiClient, isoformat
+from webapp.amazon.errors import SpApiError, SpApiUncertain
 from webapp.amazon.models import OutboxMessage, OutboxState
+from webapp.amazon.operations import OPERATIONS
 from webapp.audit.services import record as audit
 from webapp.db_types import Money, utcnow
 from webapp.events.services import raise_event

@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import bindparam, insert, select, update
 
 from webapp.amazon import schemas
-from webapp.amazon.client import SpApiClient, SpApiError, isoformat
+from webapp.amazon.client import SpApiClient, isoformat
+from webapp.amazon.errors import SpApiError
 from webapp.amazon.sync_state import (
     PayloadError,
     SyncResult,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from webapp.amazon.client import SpApiClient, SpApiError
+from webapp.amazon.client import SpApiClient
+from webapp.amazon.errors import SpApiError
 from webapp.amazon.sync_state import SyncResult
 from webapp.amazon.sync_status import ingest_statuses
 from webapp.events.services import raise_event
