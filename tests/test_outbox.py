@@ -18,6 +18,7 @@ from tests.amazon_fixtures import (  # noqa: F401 - fixtures
     worker_env,
 )
 from webapp.amazon import outbox, schemas
+from webapp.amazon.ack_payload import build_acknowledgement_payload
 from webapp.amazon.models import OutboxMessage, OutboxState
 from webapp.amazon.sync_orders import sync_orders
 from webapp.db_types import utcnow
@@ -58,7 +59,7 @@ def submissions(sandbox, number: str) -> int:
 
 def test_acknowledgement_payload_matches_the_model(app, sandbox, vendor):
     po = synced_pos(sandbox, vendor, 1)[0]
-    payload = outbox.build_acknowledgement_payload(make_acknowledgement(po))
+    payload = build_acknowledgement_payload(make_acknowledgement(po))
     schemas.validate_request_body("vendorOrders.json", "/vendor/orders/v1/acknowledgements",
                                   "post", payload)
     item = payload["acknowledgements"][0]["items"][0]
